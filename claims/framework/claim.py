@@ -1,0 +1,145 @@
+"""Claim identity: what a claim is, where it is printed, what it rests on.
+
+A claim is one mathematical statement of the paper. Its checks are pytest tests
+carrying the ``claim`` marker (see :mod:`claims.framework.plugin`); its verdict is
+computed from their outcomes by :mod:`claims.framework.verdicts` and compared with
+``expected_verdict``, so a claim that changes outcome fails the run.
+
+References:
+    DESIGN.md, "Contracts other tools rely on" (claim identity, claims.json schema).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+VERDICTS = ("verified", "erratum", "refuted", "gap", "inconclusive")
+CHECK_KINDS = ("symbolic", "numerical", "property", "empirical")
+FORMS = ("printed", "corrected", "proof-step")
+
+_ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9.]+)*$")
+_REF_PATTERN = re.compile(
+    r"^(Eq\. \(\d+\)|Lemma \d+|Claim \d+|Theorem \d+|Section \d+(\.\d+)?"
+    r"|Appendix [A-D](\.\d+)?|Figure \d+|Assumption \d+)$"
+)
+
+
+class ClaimDefinitionError(ValueError):
+    """A claim is declared inconsistently (bad id, reference, verdict or fields)."""
+
+
+class UnknownClaimError(KeyError):
+    """A claim id that no claim module declares."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep the message readable
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The claim's statement evaluated on one instance (used by ``check``)."""
+
+    holds: bool
+    figures: Mapping[str, float] = field(default_factory=dict)
+
+
+# An instance is a mapping of array names to float64 arrays, e.g. X (n, d), y (n,).
+Instance = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One statement of the paper and what we expect of it.
+
+    Attributes:
+        id: stable kebab-case identifier, e.g. ``eq-13-features``.
+        paper_ref: where it is printed, e.g. ``Eq. (13)``, ``Lemma 6``.
+        statement: the statement quoted (or closely paraphrased) from the paper.
+        assumptions: ids of the assumption objects it rests on.
+        expected_verdict: the verdict recorded for it; the run fails if the
+            checks now give another one.
+        correction: for an erratum, the corrected statement that is verified;
+            for a gap, the proof step that does not follow as written and its repair.
+        counterexample_summary: for an erratum or refuted claim, a one-line
+            description of the saved minimal counterexample.
+        instance_arrays: names of the arrays ``evaluate`` needs from an instance.
+        evaluate: the statement *as printed* evaluated on one instance; the
+            ``check`` command and counterexample replays call it.
+    """
+
+    id: str
+    paper_ref: str
+    statement: str
+    assumptions: tuple[str, ...] = ()
+    expected_verdict: str = "verified"
+    correction: str | None = None
+    counterexample_summary: str | None = None
+    instance_arrays: tuple[str, ...] = ()
+    evaluate: Callable[[Instance], Evaluation] | None = None
+
+    def __post_init__(self) -> None:
+        if not _ID_PATTERN.match(self.id):
+            raise ClaimDefinitionError(f"id must be kebab-case; got {self.id!r}")
+        if not _REF_PATTERN.match(self.paper_ref):
+            raise ClaimDefinitionError(
+                f"paper_ref must look like 'Eq. (13)', 'Lemma 6', 'Appendix C.2'; "
+                f"got {self.paper_ref!r} for claim {self.id!r}"
+            )
+        if self.expected_verdict not in VERDICTS:
+            raise ClaimDefinitionError(
+                f"expected_verdict must be one of {VERDICTS}; got {self.expected_verdict!r}"
+            )
+        needs_counterexample = self.expected_verdict in ("erratum", "refuted")
+        if needs_counterexample and not self.counterexample_summary:
+            raise ClaimDefinitionError(
+                f"claim {self.id!r} is {self.expected_verdict} but has no counterexample_summary"
+            )
+        if self.expected_verdict in ("erratum", "gap") and not self.correction:
+            raise ClaimDefinitionError(
+                f"claim {self.id!r} is {self.expected_verdict} but has no correction"
+            )
+        if needs_counterexample and self.evaluate is None:
+            raise ClaimDefinitionError(
+                f"claim {self.id!r} is {self.expected_verdict}: it needs evaluate() so that "
+                "its saved counterexample can be replayed"
+            )
+
+    @property
+    def counterexample_file(self) -> str:
+        """Path (relative to the project root) of the saved minimal counterexample."""
+        return f"reports/counterexamples/{self.id}.npz"
+
+    @property
+    def replay_command(self) -> str:
+        """The command that reproduces the printed statement's failure (exit 1)."""
+        return f"python -m claims check {self.id} --data {self.counterexample_file}"
+
+
+_REGISTRY: dict[str, Claim] = {}
+
+
+def register(claim: Claim) -> Claim:
+    """Add a claim to the registry; ids are unique across all claim modules."""
+    existing = _REGISTRY.get(claim.id)
+    if existing is not None and existing != claim:
+        raise ClaimDefinitionError(f"claim id {claim.id!r} is declared twice")
+    _REGISTRY[claim.id] = claim
+    return claim
+
+
+def get_claim(claim_id: str) -> Claim:
+    """The registered claim with this id (claim modules must be imported first)."""
+    try:
+        return _REGISTRY[claim_id]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none registered"
+        raise UnknownClaimError(f"unknown claim id {claim_id!r}; known ids: {known}") from None
+
+
+def all_claims() -> list[Claim]:
+    """Every registered claim, in registration order."""
+    return list(_REGISTRY.values())

@@ -1,0 +1,169 @@
+"""The claim report: ``reports/claims.json`` (DESIGN.md's schema) and ``claims.md`` rendered from it.
+
+References:
+    DESIGN.md, "Contracts other tools rely on" (claims.json schema, claims.md layout).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import subprocess
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from claims.framework.claim import Claim
+from claims.framework.verdicts import CheckOutcome
+
+PAPER = "Linear Loss Classification: Efficient Training Through Neural Collapse"
+VERSIONED_PACKAGES = (
+    "numpy", "scipy", "sympy", "hypothesis", "pytest", "torch", "matplotlib", "scikit-learn",
+)
+
+
+def commit_description(root: Path) -> str:
+    """``git describe --always --dirty`` of the project, or ``unknown`` outside git."""
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=root, capture_output=True, text=True, timeout=10, check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages the claims depend on."""
+    versions = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def claim_record(
+    claim: Claim, verdict: str, checks: Sequence[CheckOutcome], figures: Mapping[str, float]
+) -> dict[str, Any]:
+    """One entry of ``claims`` in the JSON schema."""
+    counterexample = None
+    if verdict in ("erratum", "refuted"):
+        counterexample = {
+            "file": claim.counterexample_file,
+            "replay": claim.replay_command,
+            "summary": claim.counterexample_summary,
+        }
+    return {
+        "id": claim.id,
+        "paper_ref": claim.paper_ref,
+        "statement": claim.statement,
+        "assumptions": list(claim.assumptions),
+        "verdict": verdict,
+        "checks": [
+            {"kind": c.kind, "outcome": c.outcome, "examples": c.examples, "detail": c.detail}
+            for c in checks
+        ],
+        "counterexample": counterexample,
+        "correction": claim.correction if verdict in ("erratum", "gap") else None,
+        "figures": {name: float(value) for name, value in sorted(figures.items())},
+    }
+
+
+def build_report(
+    claims: Sequence[dict[str, Any]], *, profile: str, root: Path,
+    probes: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The whole JSON document, with provenance."""
+    return {
+        "paper": PAPER,
+        "generated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "commit": commit_description(root),
+        "profile": profile,
+        "versions": package_versions(),
+        "claims": list(claims),
+        "probes": list(probes),
+    }
+
+
+def _one_line(text: str, limit: int = 110) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _evidence(record: Mapping[str, Any]) -> str:
+    counts: dict[str, int] = {}
+    for check in record["checks"]:
+        key = f"{check['kind']} {check['outcome']}"
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{n}× {k}" if n > 1 else k for k, n in sorted(counts.items()))
+
+
+def render_markdown(report: Mapping[str, Any], figure_files: Sequence[str] = ()) -> str:
+    """``claims.md``: summary table, errata and gaps, probe matrix, figures."""
+    lines = [
+        f"# Claim report: {report['paper']}",
+        "",
+        f"Generated {report['generated']} from commit `{report['commit']}` "
+        f"under the Hypothesis profile `{report['profile']}`.",
+        "",
+        "## Summary",
+        "",
+        "| claim | reference | verdict | evidence |",
+        "|---|---|---|---|",
+    ]
+    claims = report["claims"]
+    for rec in claims:
+        lines.append(f"| `{rec['id']}` | {rec['paper_ref']} | **{rec['verdict']}** | {_evidence(rec)} |")
+    totals: dict[str, int] = {}
+    for rec in claims:
+        totals[rec["verdict"]] = totals.get(rec["verdict"], 0) + 1
+    lines += ["", "Totals: " + ", ".join(f"{v} {k}" for k, v in sorted(totals.items())), ""]
+
+    lines += ["## Errata, refutations and gaps", ""]
+    flagged = [r for r in claims if r["verdict"] in ("erratum", "refuted", "gap")]
+    if not flagged:
+        lines.append("None.")
+    for rec in flagged:
+        lines += [f"### `{rec['id']}` ({rec['paper_ref']}): {rec['verdict']}", "",
+                  f"*As printed:* {_one_line(rec['statement'], 2000)}", ""]
+        if rec["correction"]:
+            label = "Corrected statement (verified)" if rec["verdict"] == "erratum" else "Proof step"
+            lines += [f"*{label}:* {_one_line(rec['correction'], 2000)}", ""]
+        ce = rec["counterexample"]
+        if ce:
+            lines += [f"*Counterexample:* {ce['summary']}  ", f"File `{ce['file']}`; replay: `{ce['replay']}`", ""]
+
+    lines += ["## Assumption probes", ""]
+    if report["probes"]:
+        lines += ["| claim | assumption violated | outcome | counterexample |", "|---|---|---|---|"]
+        for p in report["probes"]:
+            ce = p.get("counterexample")
+            lines.append(f"| `{p['claim']}` | `{p['assumption']}` | {p['outcome']} | "
+                         f"{('`' + ce['replay'] + '`') if ce else ''} |")
+    else:
+        lines.append("No probes in this run (probing is on demand).")
+    lines += ["", "## Figures", ""]
+    with_figures = [r for r in claims if r["figures"]]
+    if with_figures:
+        lines += ["| claim | figure | value |", "|---|---|---|"]
+        for rec in with_figures:
+            for name, value in rec["figures"].items():
+                lines.append(f"| `{rec['id']}` | {name} | {value:.6g} |")
+    for path in figure_files:
+        lines += ["", f"![{Path(path).stem}]({path})"]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write_reports(report: Mapping[str, Any], report_dir: Path) -> None:
+    """Write ``claims.json`` and ``claims.md`` into ``report_dir``."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "claims.json").write_text(json.dumps(report, indent=2) + "\n")
+    figures = sorted(
+        str(p.relative_to(report_dir)) for p in (report_dir / "figures").glob("*.png")
+    ) if (report_dir / "figures").is_dir() else []
+    (report_dir / "claims.md").write_text(render_markdown(report, figures))
