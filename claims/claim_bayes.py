@@ -31,6 +31,7 @@ from claims.framework.checks import (
     assert_sympy_zero,
     find_failing,
     property_check,
+    require,
     search_counterexample,
 )
 from claims.framework.claim import Claim, Evaluation, register
@@ -220,7 +221,7 @@ def eq6_matches_joint(formula, inst) -> bool:
 @pytest.mark.claim(EQ6.id, kind="property")
 def test_eq6_property(record_property):
     """On generated discrete distributions, (6) equals the joint-distribution risk (4)."""
-    property_check(record_property, distributions(), lambda inst: _assert(eq6_matches_joint(eq6_risk, inst)))
+    property_check(record_property, distributions(), lambda inst: require(eq6_matches_joint(eq6_risk, inst)))
 
 
 def _broken_eq6(px, p, f):
@@ -271,10 +272,10 @@ def test_eq7_numerical_sequence():
 def test_eq7_property_sufficiency_and_no_minimiser(record_property):
     """Sequences obeying (7) are minimising, and no finite f attains the infimum."""
     def body(inst):
-        _assert(obeys_eq7_and_reaches_infimum(bayes_rule, inst))
+        require(obeys_eq7_and_reaches_infimum(bayes_rule, inst))
         if np.isinf(infimum_risk(inst["px"], inst["p"])):
             f0 = np.zeros_like(inst["p"])  # any finite f: moving along the Bayes signs lowers R_l
-            _assert(expected_risk(inst["px"], inst["p"], f0 + bayes_rule(inst["p"]))
+            require(expected_risk(inst["px"], inst["p"], f0 + bayes_rule(inst["p"]))
                     < expected_risk(inst["px"], inst["p"], f0))
     property_check(record_property, distributions(), body)
 
@@ -321,7 +322,7 @@ def eventually_bayes_sign(inst) -> bool:
 def test_eq8_corrected_eventual_sign(record_property):
     """Corrected: a sequence obeying (7) (a = Bayes signs) has the Bayes sign from some k on."""
     def body(inst):
-        _assert(eventually_bayes_sign({**inst, "a": bayes_rule(inst["p"]) * (1 + np.abs(inst["a"]))}))
+        require(eventually_bayes_sign({**inst, "a": bayes_rule(inst["p"]) * (1 + np.abs(inst["a"]))}))
     property_check(record_property, score_sequences(), body)
 
 
@@ -373,7 +374,7 @@ def test_bayes_bounded_lp():
 @pytest.mark.claim(BAYES.id, kind="property", form="corrected")
 def test_bayes_bounded_property(record_property):
     """Corrected (i) on generated distributions."""
-    property_check(record_property, distributions(), lambda inst: _assert(bounded_minimiser_is_bayes(inst)))
+    property_check(record_property, distributions(), lambda inst: require(bounded_minimiser_is_bayes(inst)))
 
 
 @pytest.mark.claim(BAYES.id, kind="symbolic", form="corrected")
@@ -393,7 +394,3 @@ def test_bayes_negative_control():
         return -bounded_risk_minimiser(px, p_, bound)
     inst = {"px": np.array([0.5, 0.5]), "p": np.array([0.9, 0.2])}
     assert not bounded_minimiser_is_bayes(inst, minimiser=anti)
-
-
-def _assert(condition: bool) -> None:
-    assert condition

@@ -29,6 +29,12 @@ def inconclusive(reason: str) -> None:
     pytest.skip(INCONCLUSIVE_PREFIX + reason)
 
 
+def require(condition: bool, message: str = "check failed") -> None:
+    """Fail the current check unless ``condition`` (usable inside lambdas)."""
+    if not condition:
+        raise AssertionError(message)
+
+
 def assert_sympy_zero(expr: sympy.Expr, what: str) -> None:
     """Pass if ``expr`` simplifies to zero; fail if provably nonzero; else inconclusive.
 

@@ -31,6 +31,7 @@ import pytest
 from claims.framework import paths, profiles
 from claims.framework.claim import CHECK_KINDS, FORMS, Claim, UnknownClaimError, get_claim
 from claims.framework.report import build_report, claim_record, write_reports
+from claims.framework.schema import validate_report
 from claims.framework.verdicts import CheckOutcome, decide
 
 FIGURE_PREFIX = "fig:"
@@ -186,6 +187,7 @@ class ClaimCollector:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if self.writes and records:
             report = build_report(records, profile=self.profile, root=self.config.rootpath)
+            validate_report(report)
             write_reports(report, self.report_dir)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:

@@ -1,0 +1,358 @@
+"""Section 3: the linear loss on a linear model f(x) = <w, x>.
+
+Statements, as printed:
+    "arg min_w L(w) = arg max_w w^T (mu_+ - mu_-) ... This implies that classifier
+     converge in direction toward the mean difference direction mu_+ - mu_-."
+    "This observation suggests that linear loss automatically satisfies NC3."
+    "maximizing w^T (mu_+ - mu_-) can also be viewed as the maximization of
+     between-class variance."
+    "... not exactly the same as Fisher's linear discriminant ..., we argue that our
+     linear loss plays a similar role once NC1, the shrinkage of within-class
+     variance occurs."
+
+Referee reading. L(w) = -<w, s> with s = sum_i y_i x_i = n_+ mu_+ - n_- mu_-. Over
+R^d both arg-sets are empty (L is unbounded below), so the statement can only mean
+directions, i.e. the unit sphere, where arg min L = s/||s||. That is the mean
+difference direction when n_+ = n_-, and generally not otherwise; the paper assumes
+no class balance here. Gradient flow w(t) = w0 + t s converges in direction to s, so
+NC3 holds for balanced classes only. Fisher's direction Sigma_W^{-1} (mu_+ - mu_-)
+is invariant under uniform within-class shrinkage (Sigma_W -> eps^2 Sigma_W), so NC1
+alone never aligns it with mu_+ - mu_-; the ridge-regularised discriminant does align.
+
+References:
+    Section 3; Fisher (1936); Papyan, Han & Donoho (2020) for NC3.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import strategies as st
+
+from claims.framework.checks import (
+    assert_sympy_zero,
+    property_check,
+    require,
+    search_counterexample,
+)
+from claims.framework.claim import Claim, Evaluation, register
+from models import linear_model as lm
+from models.nc_metrics import binary_nc3, class_statistics
+
+# 1e-9: directions are unit vectors computed from sums of O(10) small integers in
+# float64; rounding leaves them exact to ~1e-15, far inside 1e-9, while a genuine
+# misalignment in these integer instances is at least ~1e-3.
+DIRECTION_TOL = 1e-9
+
+
+@st.composite
+def labelled_data(draw, *, equal_sizes: bool | None = None, min_d: int = 1, max_d: int = 3):
+    """Small labelled data sets (X, y) with mu_+ != mu_- and s = sum y_i x_i != 0.
+
+    Coordinates are small integers; the positive class is shifted along e_1 by
+    4 (n_- + 1), which constructively keeps both mu_+ - mu_- and s nonzero (their
+    first coordinates are positive). ``equal_sizes`` True/False forces n_+ = n_- or
+    n_+ != n_-; None leaves it free. Shrinks towards n_+ = n_- = 1, d = 1.
+    """
+    d = draw(st.integers(min_d, max_d))
+    n_pos = draw(st.integers(1, 4))
+    if equal_sizes is None:
+        n_neg = draw(st.integers(1, 4))
+    elif equal_sizes:
+        n_neg = n_pos
+    else:
+        n_neg = n_pos + draw(st.integers(1, 3))
+    coords = st.lists(st.integers(-3, 3), min_size=d, max_size=d)
+    X_pos = np.array(draw(st.lists(coords, min_size=n_pos, max_size=n_pos)), float)
+    X_neg = np.array(draw(st.lists(coords, min_size=n_neg, max_size=n_neg)), float)
+    X_pos[:, 0] += 4 * (n_neg + 1)
+    X = np.vstack([X_pos, X_neg])
+    y = np.concatenate([np.ones(n_pos), -np.ones(n_neg)])
+    return {"X": X, "y": y}
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+def mean_difference(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    mu_p, mu_m = lm.class_means(X, y)
+    return mu_p - mu_m
+
+
+def evaluate_mean_difference(inst) -> Evaluation:
+    """arg min over unit w of L is the unit mean-difference direction (the printed reading)."""
+    minimiser = _unit(lm.signed_sum(inst["X"], inst["y"]))
+    gap = float(np.linalg.norm(minimiser - _unit(mean_difference(inst["X"], inst["y"]))))
+    return Evaluation(holds=gap <= DIRECTION_TOL, figures={"direction_gap": gap})
+
+
+def evaluate_nc3(inst) -> Evaluation:
+    """NC3 holds in the limit: lim_t ||w(t)/||w(t)|| - (mu_+ - mu_-)/||mu_+ - mu_-|| || = 0."""
+    limit = float(binary_nc3(lm.signed_sum(inst["X"], inst["y"]), inst["X"], inst["y"]))
+    return Evaluation(holds=limit <= DIRECTION_TOL, figures={"nc3_limit": limit})
+
+
+def evaluate_fisher(inst, shrink: float = 1e-6) -> Evaluation:
+    """After within-class shrinkage by ``shrink`` (NC1), Fisher's direction is mu_+ - mu_-."""
+    X_nc1 = lm.shrink_within_class(inst["X"], inst["y"], shrink)
+    cos = float(lm.fisher_direction(X_nc1, inst["y"]) @ _unit(mean_difference(inst["X"], inst["y"])))
+    return Evaluation(holds=1 - cos <= DIRECTION_TOL, figures={"cos_fisher_mean_difference": cos})
+
+
+MEAN_DIFF = register(Claim(
+    id="section-3-mean-difference",
+    paper_ref="Section 3",
+    statement="arg min_w L(w) = arg max_w w^T (mu_+ - mu_-); the classifier converges in direction "
+              "toward the mean difference mu_+ - mu_- (read over unit-norm w, the only reading in "
+              "which both sets are non-empty).",
+    expected_verdict="erratum",
+    correction="arg min over ||w|| = 1 of L(w) is s/||s|| with s = sum_i y_i x_i = n_+ mu_+ - n_- mu_-, and "
+               "gradient flow w(t) = w0 + t s converges in direction to s. This is the mean-difference "
+               "direction when n_+ = n_- (equal class sizes), not in general.",
+    counterexample_summary="n_+ = 1, n_- = 2 in d = 2: s = n_+ mu_+ - n_- mu_- is not parallel to mu_+ - mu_-",
+    instance_arrays=("X", "y"),
+    evaluate=evaluate_mean_difference,
+))
+NC3 = register(Claim(
+    id="section-3-nc3",
+    paper_ref="Section 3",
+    statement="The linear loss automatically satisfies NC3: w(t)/||w(t)|| - (mu_+ - mu_G)/||mu_+ - mu_G|| -> 0 "
+              "for the linear model trained by gradient flow.",
+    expected_verdict="erratum",
+    correction="With equal class sizes NC3 holds, at rate ||w(t)/||w(t)|| - (mu_+ - mu_-)/||mu_+ - mu_-|| || "
+               "= O(1/t); with n_+ != n_- the limit is ||s/||s|| - (mu_+ - mu_-)/||mu_+ - mu_-|| || > 0 in general.",
+    counterexample_summary="n_+ = 1, n_- = 2 in d = 2: the NC3 metric tends to a positive constant",
+    instance_arrays=("X", "y"),
+    evaluate=evaluate_nc3,
+))
+BETWEEN = register(Claim(
+    id="section-3-between-class-variance",
+    paper_ref="Section 3",
+    statement="Maximizing w^T (mu_+ - mu_-) can be viewed as maximizing the between-class variance "
+              "w^T Sigma_B w (over unit w).",
+))
+FISHER = register(Claim(
+    id="section-3-fisher-after-nc1",
+    paper_ref="Section 3",
+    statement="Once NC1 (shrinkage of within-class variance) occurs, the linear loss plays a role similar "
+              "to Fisher's discriminant (read: Fisher's direction Sigma_W^{-1}(mu_+ - mu_-) aligns with the "
+              "linear-loss direction mu_+ - mu_- as Sigma_W -> 0).",
+    expected_verdict="erratum",
+    correction="Fisher's direction is invariant under within-class shrinkage x_i -> mu_c + eps (x_i - mu_c) "
+               "(Sigma_W -> eps^2 Sigma_W), so NC1 alone never aligns it with mu_+ - mu_-. The ridge "
+               "discriminant (Sigma_W + lambda I)^{-1}(mu_+ - mu_-) with fixed lambda > 0 does align: "
+               "1 - cos <= (b/(1-b))^2 with b = ||Sigma_W||_2 / lambda < 1, which tends to 0 under NC1.",
+    counterexample_summary="d = 2, axis-aligned anisotropic within-class spread, mu_+ - mu_- off-axis: "
+                           "the cosine between Fisher's direction and mu_+ - mu_- stays below 1 at any shrinkage",
+    instance_arrays=("X", "y"),
+    evaluate=evaluate_fisher,
+))
+
+
+# ---------------------------------------------------------------------------------------
+# arg min L = mean difference: symbolic, numerical, property, printed, control.
+# ---------------------------------------------------------------------------------------
+@pytest.mark.claim(MEAN_DIFF.id, kind="symbolic")
+def test_mean_difference_symbolic():
+    """L(w) = -w^T (n_+ mu_+ - n_- mu_-) for symbolic points (n_+ = 2, n_- = 1, d = 2)."""
+    w = sp.Matrix(sp.symbols("w1 w2", real=True))
+    pts = [sp.Matrix(sp.symbols(f"a{i}1 a{i}2", real=True)) for i in range(3)]
+    ys = [1, 1, -1]
+    loss = sum(-yi * (w.T * xi)[0] for yi, xi in zip(ys, pts))
+    mu_p, mu_m = (pts[0] + pts[1]) / 2, pts[2]
+    assert_sympy_zero(loss + (w.T * (2 * mu_p - 1 * mu_m))[0], "L(w) + w^T(n_+ mu_+ - n_- mu_-)")
+
+
+@pytest.mark.claim(MEAN_DIFF.id, kind="numerical", form="corrected")
+def test_mean_difference_slsqp():
+    """Corrected: SLSQP's minimiser of L on the unit sphere is s/||s|| (seeded random data)."""
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        X = rng.normal(size=(7, 3))
+        y = np.array([1, 1, 1, -1, -1, -1, -1.0])
+        # 1e-6: SLSQP stops at ftol 1e-14 on the loss, i.e. ~1e-7 on the direction.
+        assert np.linalg.norm(lm.sphere_minimiser(X, y) - _unit(lm.signed_sum(X, y))) < 1e-6
+
+
+@pytest.mark.claim(MEAN_DIFF.id, kind="property", form="corrected")
+def test_mean_difference_equal_sizes(record_property):
+    """Corrected: with n_+ = n_- the unit minimiser s/||s|| is the mean-difference direction."""
+    property_check(record_property, labelled_data(equal_sizes=True),
+                   lambda inst: require(evaluate_mean_difference(inst).holds))
+
+
+@pytest.mark.claim(MEAN_DIFF.id, kind="property", form="printed")
+def test_mean_difference_printed(record_property):
+    """Printed (no class-size assumption): counterexample searched and shrunk by Hypothesis."""
+    found = search_counterexample(record_property, MEAN_DIFF, labelled_data())
+    assert MEAN_DIFF.evaluate(found).holds
+
+
+@pytest.mark.negative_control(MEAN_DIFF.id)
+def test_mean_difference_negative_control():
+    """The direction check rejects mu_+ + mu_- in place of s on a balanced instance."""
+    X = np.array([[9.0, 1.0], [0.0, 2.0]])
+    y = np.array([1.0, -1.0])
+    broken = _unit(X[0] + X[1])
+    assert np.linalg.norm(broken - _unit(mean_difference(X, y))) > DIRECTION_TOL
+
+
+# ---------------------------------------------------------------------------------------
+# NC3 along gradient flow.
+# ---------------------------------------------------------------------------------------
+def nc3_decay_order(X: np.ndarray, y: np.ndarray, w0: np.ndarray, flow=lm.gradient_flow) -> float:
+    """Slope of log NC3(w(t)) against log t over t in 1e3..1e5 (-1 means O(1/t) decay)."""
+    ts = np.array([1e3, 1e4, 1e5])
+    metric = [binary_nc3(flow(X, y, w0, t), X, y) for t in ts]
+    return float(np.polyfit(np.log(ts), np.log(metric), 1)[0])
+
+
+@pytest.mark.claim(NC3.id, kind="numerical", form="corrected")
+def test_nc3_rate():
+    """Corrected: with equal class sizes the NC3 metric along w(t) decays like 1/t."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(6, 3)) + np.array([[2, 0, 0]] * 3 + [[-2, 0, 0]] * 3)
+    y = np.array([1, 1, 1, -1, -1, -1.0])
+    # 0.05: the 1/t term dominates the next (1/t^2) term by a factor >= 1e3 on this range.
+    assert abs(nc3_decay_order(X, y, rng.normal(size=3)) + 1) < 0.05
+
+
+@pytest.mark.claim(NC3.id, kind="symbolic", form="corrected")
+def test_nc3_symbolic_balanced():
+    """Corrected: with n_+ = n_- = m, s = m (mu_+ - mu_-) exactly (sympy, m = 2, d = 1)."""
+    a = sp.symbols("a1:5", real=True)
+    s = a[0] + a[1] - a[2] - a[3]
+    assert_sympy_zero(s - 2 * ((a[0] + a[1]) / 2 - (a[2] + a[3]) / 2), "s - m (mu_+ - mu_-)")
+
+
+@pytest.mark.claim(NC3.id, kind="property", form="corrected")
+def test_nc3_equal_sizes(record_property):
+    """Corrected: with n_+ = n_- the limiting NC3 metric is 0."""
+    property_check(record_property, labelled_data(equal_sizes=True),
+                   lambda inst: require(evaluate_nc3(inst).holds))
+
+
+@pytest.mark.claim(NC3.id, kind="property", form="printed")
+def test_nc3_printed(record_property):
+    """Printed (no class-size assumption): counterexample searched and shrunk by Hypothesis."""
+    found = search_counterexample(record_property, NC3, labelled_data())
+    assert NC3.evaluate(found).holds
+
+
+@pytest.mark.negative_control(NC3.id)
+def test_nc3_negative_control():
+    """The rate check rejects a flow that stalls (w(t) = w0 + sqrt(t) s decays like t^-1/2)."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(4, 2)) + np.array([[2, 0]] * 2 + [[-2, 0]] * 2)
+    y = np.array([1, 1, -1, -1.0])
+    slow = lambda X_, y_, w0, t: lm.gradient_flow(X_, y_, w0, np.sqrt(t))  # noqa: E731
+    assert abs(nc3_decay_order(X, y, rng.normal(size=2), flow=slow) + 1) > 0.3
+
+
+# ---------------------------------------------------------------------------------------
+# Between-class variance.
+# ---------------------------------------------------------------------------------------
+def top_direction_is_mean_difference(X: np.ndarray, y: np.ndarray, scatter=None) -> bool:
+    """The top eigenvector of Sigma_B (paper's mu_G) is +-(mu_+ - mu_-)/||mu_+ - mu_-||."""
+    matrix = class_statistics(X, y).sigma_b if scatter is None else scatter(X, y)
+    top = np.linalg.eigh(matrix)[1][:, -1]
+    return bool(1 - abs(top @ _unit(mean_difference(X, y))) <= DIRECTION_TOL)
+
+
+@pytest.mark.claim(BETWEEN.id, kind="symbolic")
+def test_between_symbolic():
+    """Sigma_B = (1/4) Delta Delta^T in binary problems, so w^T Sigma_B w = (w^T Delta)^2 / 4 (sympy)."""
+    mp, mm = sp.Matrix(sp.symbols("p1 p2", real=True)), sp.Matrix(sp.symbols("m1 m2", real=True))
+    mg = (mp + mm) / 2
+    sigma_b = ((mp - mg) * (mp - mg).T + (mm - mg) * (mm - mg).T) / 2
+    delta = mp - mm
+    assert (sigma_b - delta * delta.T / 4).applyfunc(sp.simplify) == sp.zeros(2, 2)
+
+
+@pytest.mark.claim(BETWEEN.id, kind="numerical")
+def test_between_numerical():
+    """The top eigenvector of the measured Sigma_B is the mean difference (seeded data)."""
+    rng = np.random.default_rng(11)
+    for _ in range(10):
+        X = rng.normal(size=(9, 4))
+        y = np.array([1] * 4 + [-1] * 5, float)
+        assert top_direction_is_mean_difference(X, y)
+
+
+@pytest.mark.claim(BETWEEN.id, kind="property")
+def test_between_property(record_property):
+    """On generated data (any class sizes) Sigma_B's top direction is the mean difference."""
+    property_check(record_property, labelled_data(min_d=2),
+                   lambda inst: require(top_direction_is_mean_difference(inst["X"], inst["y"])))
+
+
+@pytest.mark.negative_control(BETWEEN.id)
+def test_between_negative_control():
+    """The check rejects the total scatter (a known metric bug) in place of Sigma_B."""
+    X = np.array([[0.0, 0.0], [10.0, 1.0], [1.0, 5.0], [1.0, -5.0]])
+    y = np.array([1, 1, -1, -1.0])
+    total = lambda X_, y_: np.cov(X_.T, bias=True)  # noqa: E731
+    assert not top_direction_is_mean_difference(X, y, scatter=total)
+
+
+# ---------------------------------------------------------------------------------------
+# Fisher's discriminant after NC1.
+# ---------------------------------------------------------------------------------------
+@st.composite
+def anisotropic_data(draw):
+    """d = 2 data with full-rank, axis-aligned within-class spread: each class is its
+    mean +- r_1 e_1 and +- r_2 e_2 (small integers). Shrinks to r_1 = r_2 = 1, means 0 and e_1."""
+    r1, r2 = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    m_pos = np.array([draw(st.integers(1, 5)), draw(st.integers(-5, 5))], float)
+    m_neg = np.array([draw(st.integers(-5, 0)), draw(st.integers(-5, 5))], float)
+    spread = np.array([[r1, 0], [-r1, 0], [0, r2], [0, -r2]], float)
+    return {"X": np.vstack([m_pos + spread, m_neg + spread]), "y": np.repeat([1.0, -1.0], 4)}
+
+
+@pytest.mark.claim(FISHER.id, kind="property", form="printed")
+def test_fisher_printed(record_property):
+    """Printed reading: after NC1 Fisher's direction aligns with mu_+ - mu_-; counterexample searched."""
+    found = search_counterexample(record_property, FISHER, anisotropic_data())
+    assert FISHER.evaluate(found).holds
+
+
+@pytest.mark.claim(FISHER.id, kind="symbolic", form="corrected")
+def test_fisher_invariance_symbolic():
+    """Corrected: (eps^2 S)^{-1} Delta = eps^{-2} S^{-1} Delta, the same direction for every eps (sympy)."""
+    eps = sp.symbols("epsilon", positive=True)
+    s11, s22, s12, d1, d2 = sp.symbols("s11 s22 s12 d1 d2", real=True)
+    S = sp.Matrix([[s11, s12], [s12, s22]])
+    delta = sp.Matrix([d1, d2])
+    diff = (eps**2 * S).inv() * delta - (S.inv() * delta) / eps**2
+    assert diff.applyfunc(sp.simplify) == sp.zeros(2, 1)
+
+
+def ridge_bound_holds(inst, direction=lm.fisher_direction, ridge: float = 1.0) -> bool:
+    """1 - cos(ridge direction, Delta) <= (b/(1-b))^2, b = ||Sigma_W||/lambda, along NC1 shrinkage."""
+    delta = _unit(mean_difference(inst["X"], inst["y"]))
+    for eps in (1e-1, 1e-2, 1e-3):
+        X_eps = lm.shrink_within_class(inst["X"], inst["y"], eps)
+        b = np.linalg.norm(lm.within_class_covariance(X_eps, inst["y"]), 2) / ridge
+        gap = 1 - direction(X_eps, inst["y"], ridge=ridge) @ delta
+        # 1e-15: cosines of unit float64 vectors carry ~1e-16 rounding.
+        if b >= 1 or gap > (b / (1 - b)) ** 2 + 1e-15:
+            return False
+    return True
+
+
+@pytest.mark.claim(FISHER.id, kind="property", form="corrected")
+def test_fisher_ridge_bound(record_property):
+    """Corrected: the ridge discriminant aligns with mu_+ - mu_- under NC1, within the stated bound."""
+    property_check(record_property, anisotropic_data(), lambda inst: require(ridge_bound_holds(inst)))
+
+
+@pytest.mark.negative_control(FISHER.id)
+def test_fisher_negative_control():
+    """The bound check rejects the unregularised Fisher direction (ridge ignored)."""
+    inst = {"X": np.vstack([np.array([3.0, 2]) + s for s in ([5, 0], [-5, 0], [0, 1], [0, -1])]
+                           + [np.array([0.0, 0]) + s for s in ([5, 0], [-5, 0], [0, 1], [0, -1])]),
+            "y": np.repeat([1.0, -1.0], 4)}
+    plain = lambda X, y, ridge: lm.fisher_direction(X, y)  # noqa: E731
+    assert not ridge_bound_holds(inst, direction=plain)

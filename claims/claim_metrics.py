@@ -1,0 +1,250 @@
+"""Appendix B.3: the neural-collapse metrics for binary problems.
+
+Statements, as printed:
+    "We calculate tr(Sigma_W Sigma_B^+) to measure NC1, and ||v/||v|| - (mu_+ - mu_-)/
+     ||mu_+ - mu_-|| || to measure NC3. In binary classification, NC2 is always true, since
+     in that case mu_G = (mu_+ + mu_-)/2 and hence automatically mu_+ - mu_G = -(mu_- - mu_G)."
+
+Referee reading. NC2 is automatic with the paper's mu_G (mean of class means, Section 2);
+with the sample-weighted global mean (Papyan et al.'s, and many codebases') and unequal
+class sizes the equinorm part fails. In binary problems Sigma_B = Delta Delta^T / 4
+(Delta = mu_+ - mu_-) has rank one, so tr(Sigma_W Sigma_B^+) = 4 Delta^T Sigma_W Delta /
+||Delta||^4 sees only within-class spread along Delta: it is 0 while features still spread
+orthogonally to Delta. tr(Sigma_W)/tr(Sigma_B) is 0 exactly when Sigma_W = 0. The NC3
+metric is Section 2's NC3 for the classifier rows (w_+, w_-) = (v, -v).
+
+References:
+    Appendix B.3, Section 2; Papyan, Han & Donoho (2020).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import strategies as st
+
+from claims.framework.checks import property_check, require, search_counterexample
+from claims.framework.claim import Claim, Evaluation, register
+from models.nc_metrics import (
+    binary_nc1,
+    binary_nc3,
+    class_statistics,
+    nc2_equiangle,
+    nc2_equinorm,
+    nc3_per_class,
+    trace_ratio,
+)
+
+# 1e-9: metrics of O(1) float64 features built from small integers are exact to ~1e-14.
+METRIC_TOL = 1e-9
+
+
+@st.composite
+def binary_features(draw, *, equal_sizes: bool | None = None, min_d: int = 1, max_d: int = 3):
+    """Binary features H (n, d) (small integers) and labels +-1 with distinct class means.
+
+    The positive class is shifted by 10 along e_1, so mu_+ != mu_-. Shrinks to one sample
+    per class, d = 1.
+    """
+    d = draw(st.integers(min_d, max_d))
+    n_pos = draw(st.integers(1, 4))
+    n_neg = n_pos if equal_sizes else draw(st.integers(1, 4))
+    if equal_sizes is False and n_neg == n_pos:
+        n_neg += 1
+    rows = st.lists(st.integers(-3, 3), min_size=d, max_size=d)
+    H = np.array(draw(st.lists(rows, min_size=n_pos + n_neg, max_size=n_pos + n_neg)), float)
+    H[:n_pos, 0] += 10.0
+    return {"X": H, "y": np.array([1.0] * n_pos + [-1.0] * (n_neg))}
+
+
+def nc2_is_exact(H, y, *, global_mean: str = "class_means") -> bool:
+    """Centred class means are opposite (cos = -1) with equal norms."""
+    return bool(nc2_equinorm(H, y, global_mean=global_mean) <= METRIC_TOL
+                and nc2_equiangle(H, y, global_mean=global_mean) <= METRIC_TOL)
+
+
+def evaluate_nc1_metric(inst) -> Evaluation:
+    """'tr(Sigma_W Sigma_B^+) measures NC1': the metric is 0 only when Sigma_W = 0."""
+    metric, ratio = binary_nc1(inst["X"], inst["y"]), trace_ratio(inst["X"], inst["y"])
+    return Evaluation(holds=not (metric <= METRIC_TOL and ratio > METRIC_TOL),
+                      figures={"nc1_metric": metric, "trace_ratio": ratio})
+
+
+NC2 = register(Claim(
+    id="appendix-b3-nc2-binary",
+    paper_ref="Appendix B.3",
+    statement="In binary classification NC2 is always true: mu_G = (mu_+ + mu_-)/2, so mu_+ - mu_G = -(mu_- - mu_G).",
+))
+NC1_METRIC = register(Claim(
+    id="appendix-b3-nc1-metric",
+    paper_ref="Appendix B.3",
+    statement="tr(Sigma_W Sigma_B^+) measures NC1 (Sigma_W -> 0).",
+    expected_verdict="erratum",
+    correction="In binary problems tr(Sigma_W Sigma_B^+) = 4 Delta^T Sigma_W Delta / ||Delta||^4 with "
+               "Delta = mu_+ - mu_-: it measures within-class variance along Delta only and is 0 for any "
+               "spread orthogonal to Delta. tr(Sigma_W)/tr(Sigma_B) = 4 tr(Sigma_W)/||Delta||^2 is 0 exactly "
+               "when Sigma_W = 0, and is the NC1 measure that sees all within-class spread.",
+    counterexample_summary="one class spread orthogonally to mu_+ - mu_-: tr(Sigma_W Sigma_B^+) = 0 while "
+                           "tr(Sigma_W)/tr(Sigma_B) > 0",
+    instance_arrays=("X", "y"),
+    evaluate=evaluate_nc1_metric,
+))
+NC3_METRIC = register(Claim(
+    id="appendix-b3-nc3-metric",
+    paper_ref="Appendix B.3",
+    statement="||v/||v|| - (mu_+ - mu_-)/||mu_+ - mu_-|| || measures NC3 (Section 2's "
+              "w_c/||w_c|| - (mu_c - mu_G)/||mu_c - mu_G|| -> 0).",
+))
+
+
+# ---------------------------------------------------------------------------------------
+# NC2 in binary problems.
+# ---------------------------------------------------------------------------------------
+@pytest.mark.claim(NC2.id, kind="symbolic")
+def test_nc2_symbolic():
+    """mu_+ - mu_G + (mu_- - mu_G) = 0 for mu_G = (mu_+ + mu_-)/2 (sympy)."""
+    p = sp.Matrix(sp.symbols("p1:4", real=True))
+    m = sp.Matrix(sp.symbols("m1:4", real=True))
+    g = (p + m) / 2
+    assert (p - g + (m - g)).applyfunc(sp.simplify) == sp.zeros(3, 1)
+
+
+@pytest.mark.claim(NC2.id, kind="numerical")
+def test_nc2_numerical():
+    """Measured equinorm and equiangle NC2 metrics are 0 on seeded unbalanced float features."""
+    rng = np.random.default_rng(2)
+    H = rng.normal(size=(11, 5))
+    y = np.array([1] * 3 + [-1] * 8, float)
+    assert nc2_is_exact(H, y)
+
+
+@pytest.mark.claim(NC2.id, kind="property")
+def test_nc2_property(record_property):
+    """NC2 holds exactly for any binary features and class sizes (paper's mu_G)."""
+    property_check(record_property, binary_features(), lambda inst: require(nc2_is_exact(inst["X"], inst["y"])))
+
+
+@pytest.mark.negative_control(NC2.id)
+def test_nc2_negative_control():
+    """The check rejects the sample-weighted global mean with unequal class sizes (equinorm fails)."""
+    H = np.array([[10.0], [10.0], [10.0], [0.0]])
+    y = np.array([1, 1, 1, -1.0])
+    assert not nc2_is_exact(H, y, global_mean="samples")
+
+
+# ---------------------------------------------------------------------------------------
+# The NC1 metric.
+# ---------------------------------------------------------------------------------------
+@st.composite
+def orthogonal_spread(draw):
+    """d = 2 features: class means on the e_1 axis, within-class spread along e_2 only."""
+    base = draw(binary_features(min_d=2, max_d=2))
+    H = base["X"].copy()
+    H[:, 0] = np.where(base["y"] > 0, 10.0, 0.0)  # collapse along Delta = e_1
+    H[0, 1] += draw(st.integers(1, 3))  # guarantee some spread along e_2
+    return {"X": H, "y": base["y"]}
+
+
+@pytest.mark.claim(NC1_METRIC.id, kind="property", form="printed")
+def test_nc1_metric_printed(record_property):
+    """Printed: the metric is 0 only at Sigma_W = 0; counterexample searched and shrunk."""
+    found = search_counterexample(record_property, NC1_METRIC, orthogonal_spread())
+    assert NC1_METRIC.evaluate(found).holds
+
+
+@pytest.mark.claim(NC1_METRIC.id, kind="symbolic", form="corrected")
+def test_nc1_metric_symbolic():
+    """Corrected: (Delta Delta^T / 4)^+ = 4 Delta Delta^T / ||Delta||^4 (sympy, d = 2)."""
+    d1, d2 = sp.symbols("d1 d2", positive=True)
+    delta = sp.Matrix([d1, d2])
+    sigma_b = delta * delta.T / 4
+    claimed = 4 * delta * delta.T / (d1**2 + d2**2) ** 2
+    assert (sigma_b.pinv() - claimed).applyfunc(sp.simplify) == sp.zeros(2, 2)
+
+
+def nc1_formulas_hold(H, y, metric=binary_nc1) -> bool:
+    stats = class_statistics(H, y)
+    delta = stats.means[-1] - stats.means[0]  # classes sorted: -1 then +1
+    along = 4 * delta @ stats.sigma_w @ delta / (delta @ delta) ** 2
+    ratio = 4 * np.trace(stats.sigma_w) / (delta @ delta)
+    return bool(np.isclose(metric(H, y), along, rtol=METRIC_TOL, atol=METRIC_TOL)
+                and np.isclose(trace_ratio(H, y), ratio, rtol=METRIC_TOL, atol=METRIC_TOL))
+
+
+@pytest.mark.claim(NC1_METRIC.id, kind="property", form="corrected")
+def test_nc1_metric_formulas(record_property):
+    """Corrected: the metric equals 4 Delta^T Sigma_W Delta/||Delta||^4; the trace ratio 4 tr Sigma_W/||Delta||^2."""
+    property_check(record_property, binary_features(),
+                   lambda inst: require(nc1_formulas_hold(inst["X"], inst["y"])))
+
+
+@pytest.mark.claim(NC1_METRIC.id, kind="numerical", form="corrected")
+def test_nc1_trace_ratio_detects_spread():
+    """Corrected: tr(Sigma_W)/tr(Sigma_B) is 0 iff Sigma_W = 0 (seeded shrinking spread)."""
+    rng = np.random.default_rng(7)
+    y = np.array([1] * 5 + [-1] * 5, float)
+    means = np.where(y[:, None] > 0, 3.0, -3.0) * np.array([1.0, 0.0, 0.0])
+    noise = rng.normal(size=(10, 3))
+    values = [trace_ratio(means + s * noise, y) for s in (1.0, 1e-2, 0.0)]
+    assert values[0] > values[1] > 0 and values[2] == 0
+
+
+@pytest.mark.negative_control(NC1_METRIC.id)
+def test_nc1_metric_negative_control():
+    """The formula check rejects a metric that forgets the pseudo-inverse (tr(Sigma_W Sigma_B))."""
+    H = np.array([[10.0, 1.0], [10.0, -1.0], [0.0, 2.0], [1.0, 0.0]])
+    y = np.array([1, 1, -1, -1.0])
+
+    def no_pinv(H_, y_):
+        stats = class_statistics(H_, y_)
+        return float(np.trace(stats.sigma_w @ stats.sigma_b))
+
+    assert not nc1_formulas_hold(H, y, metric=no_pinv)
+
+
+# ---------------------------------------------------------------------------------------
+# The NC3 metric.
+# ---------------------------------------------------------------------------------------
+def nc3_matches_section2(H, y, v, centre=True) -> bool:
+    """B.3's metric equals Section 2's per-class NC3 for (w_-, w_+) = (-v, v) (both classes)."""
+    W = np.vstack([-v, v])  # rows in sorted-class order: -1, +1
+    per_class = nc3_per_class(W, H, y)
+    if not centre:  # a broken variant: uncentred class mean in place of mu_+ - mu_G
+        mu_p = H[y > 0].mean(axis=0)
+        per_class = [np.linalg.norm(v / np.linalg.norm(v) - mu_p / np.linalg.norm(mu_p))] * 2
+    metric = binary_nc3(v, H, y)
+    return bool(np.allclose(per_class, metric, atol=METRIC_TOL))
+
+
+@pytest.mark.claim(NC3_METRIC.id, kind="symbolic")
+def test_nc3_metric_symbolic():
+    """mu_+ - mu_G = (mu_+ - mu_-)/2, so its unit vector is Delta/||Delta|| (sympy)."""
+    p, m = sp.symbols("p m", real=True)
+    assert sp.simplify((p - (p + m) / 2) - (p - m) / 2) == 0
+
+
+@pytest.mark.claim(NC3_METRIC.id, kind="numerical")
+def test_nc3_metric_numerical():
+    """The binary metric equals Section 2's NC3 for both classes (seeded features and classifiers)."""
+    rng = np.random.default_rng(33)
+    for _ in range(20):
+        H = rng.normal(size=(8, 4))
+        y = np.array([1, -1] * 4, float)
+        assert nc3_matches_section2(H, y, rng.normal(size=4))
+
+
+@pytest.mark.claim(NC3_METRIC.id, kind="property")
+def test_nc3_metric_property(record_property):
+    """The binary metric equals Section 2's NC3 on generated features, with v = e_1 + H's first row."""
+    property_check(record_property, binary_features(),
+                   lambda inst: require(nc3_matches_section2(inst["X"], inst["y"],
+                                                             inst["X"][0] + np.eye(inst["X"].shape[1])[0])))
+
+
+@pytest.mark.negative_control(NC3_METRIC.id)
+def test_nc3_metric_negative_control():
+    """The comparison rejects an uncentred class mean mu_+ in place of mu_+ - mu_G."""
+    H = np.array([[10.0, 1.0], [10.0, -1.0], [0.0, 5.0], [1.0, 5.0]])
+    y = np.array([1, 1, -1, -1.0])
+    assert not nc3_matches_section2(H, y, np.array([1.0, 0.3]), centre=False)
