@@ -60,9 +60,11 @@ def pytest_configure(config: pytest.Config) -> None:
     report_dir = Path(config.getoption("--claims-report-dir") or config.rootpath / "reports")
     paths.set_report_dir(report_dir)
     writes = not config.getoption("--no-claims-report") and not hasattr(config, "workerinput")
-    if writes and not config.option.xmlpath:
+    own_junit = writes and not config.option.xmlpath
+    if own_junit:
         config.option.xmlpath = str(report_dir / "junit.xml")
-    config.pluginmanager.register(ClaimCollector(config, profile, report_dir, writes), "claims-collector")
+    collector = ClaimCollector(config, profile, report_dir, writes, own_junit)
+    config.pluginmanager.register(collector, "claims-collector")
 
 
 @dataclass
@@ -79,8 +81,10 @@ class _CheckRecord:
 class ClaimCollector:
     """Holds every claim check of the session and turns them into the report."""
 
-    def __init__(self, config: pytest.Config, profile: str, report_dir: Path, writes: bool) -> None:
+    def __init__(self, config: pytest.Config, profile: str, report_dir: Path, writes: bool,
+                 own_junit: bool) -> None:
         self.config = config
+        self.own_junit = own_junit
         self.profile = profile
         self.report_dir = report_dir
         self.writes = writes
@@ -111,6 +115,17 @@ class ClaimCollector:
                 if record.form == "printed":
                     reason += f" (replay: {claim.replay_command})"
                 item.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
+        if not self.checks and self.own_junit:
+            self._drop_junit()
+
+    def _drop_junit(self) -> None:
+        """A run without claim checks (unit tests only) leaves the report's JUnit file alone."""
+        from _pytest.junitxml import xml_key
+
+        xml = self.config.stash.get(xml_key, None)
+        if xml is not None:
+            self.config.pluginmanager.unregister(xml)
+            del self.config.stash[xml_key]
 
     @staticmethod
     def _record_for(item: pytest.Item, marker: pytest.Mark) -> _CheckRecord:
