@@ -17,8 +17,21 @@ whose solution, with r = sqrt(n), is
 
 The "- h0/n" term in the integral is the constant of integration that makes h_i(0) come
 out right; the printed formula below (13) omits it, so it is off by y_i h0 / n at every t.
-We evaluate cosh(rt) - 1 as 2 sinh(rt/2)^2, which is exact at t = 0 and has no
-cancellation for small t.
+
+Two quantities are conserved along the flow (differentiate to check): the balance
+||v||^2 - sum_i ||h_i||^2, and n ||v||^2 - ||s||^2 = n (v0 - h0/r) . (v0 + h0/r). Each
+within-class difference h_i - h_j is conserved too, since both rows move by y_i int v.
+
+Numerically we use the equivalent rearrangement, with g = v0 + h0/r (twice the growing
+mode's coefficient),
+
+    v(t)      = v0 e^{-r t} + g sinh(r t),
+    int_0^t v = v0 (1 - e^{-r t}) / r + (g / r) 2 sinh(r t / 2)^2,
+
+which is bit-exact at t = 0 (sinh 0 = 0, expm1 0 = 0) and, unlike v0 cosh + (h0/r) sinh,
+keeps the decaying mode accurate for large t: in double precision cosh(rt) and sinh(rt)
+agree to the last bit once e^{-2rt} < 1e-16, so the plain cosh/sinh form returns v = 0 on
+the special initialisation g = 0 (v0 = -h0/sqrt(n)), where the true v0 e^{-rt} is nonzero.
 
 References:
     "Linear Loss Classification: Efficient Training Through Neural Collapse", Appendix C.1,
@@ -106,9 +119,9 @@ def ufm_flow_closed_form(H0, v0, y, t: float, *, b0: float = 0.0) -> UFMState:
     n = H0.shape[0]
     r = np.sqrt(n)
     h0 = y @ H0  # (d,)  sum_i y_i h_i(0)
-    sh = np.sinh(r * t)
-    v = v0 * np.cosh(r * t) + (h0 / r) * sh  # (d,)
-    integral_v = (v0 / r) * sh + (h0 / n) * (2.0 * np.sinh(r * t / 2.0) ** 2)  # (d,)
+    g = v0 + h0 / r  # (d,)  growing mode: v(t) ~ (g / 2) e^{r t}
+    v = v0 * np.exp(-r * t) + g * np.sinh(r * t)  # (d,)
+    integral_v = v0 * (-np.expm1(-r * t) / r) + (g / r) * (2.0 * np.sinh(r * t / 2.0) ** 2)  # (d,)
     H = H0 + np.outer(y, integral_v)  # (n, d)
     b = b0 + float(np.sum(y)) * t
     return UFMState(H=H, v=v, b=b)
