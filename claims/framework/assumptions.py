@@ -1,0 +1,602 @@
+"""Assumptions as objects: each one tests an instance, and generates instances that satisfy
+it or that violate it (DESIGN.md, "Assumptions are objects").
+
+An *instance* is a plain dict of float64 arrays: ``X`` (n, d) data, ``y`` (n,) labels in
+{-1.0, +1.0}, ``W0`` (h, d) first-layer initialisation (rows w_j(0)) and ``v0`` (h,)
+second-layer initialisation. A claim lists the assumption ids it rests on; its property
+test draws from ``satisfying()`` and its negative control from ``violating()`` of one
+of them. Registered assumptions (``ASSUMPTIONS``, in this order):
+
+- ``orthogonal-separability`` (Assumption 1): cos(y_i x_i, y_j x_j) >= mu > 0 for all i, j.
+- ``equal-class-sizes`` (not stated by the paper): n_+ == n_-.
+- ``balanced-init`` (Assumption 2): ||w_j(0)|| == |v_j(0)| for every neuron j.
+- ``non-extreme-init`` (Assumption 3): v_j(0) > 0 => cos(w_j(0), x_-) < 1 and
+  v_j(0) < 0 => cos(w_j(0), x_+) < 1, with x_+, x_- the class sums of eq (22).
+- ``small-init`` (not stated by the paper; the regime of Min et al. [8], on which
+  Appendix D.2 builds): max_j max(||w_j(0)||, |v_j(0)|) <= 1e-2 / max_i ||x_i||.
+
+All generators are *constructive*: every drawn instance satisfies (or violates) what it
+must by construction, never by rejection, so no example is filtered away. The one
+generator, :func:`instances`, draws in stages (sizes, data, initialisation) and each
+stage is independent of the choices made for the other assumptions, which is why every
+violation is compatible with every other assumption holding (the only size constraint:
+unequal class sizes need n >= 3).
+
+References:
+    "Linear Loss Classification: Efficient Training Through Neural Collapse",
+    Section 5.2 (Assumptions 1-3), Appendix D.1-D.2 (eqs (19)-(22)), Appendix C.1.
+    Min, Mallada & Vidal (2024), "Early neuron alignment in two-layer ReLU networks
+    with small initialization" (reference [8] of the paper).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from models.data_geometry import (
+    DataGeometryError,
+    check_data_matrix,
+    check_labels,
+    class_sums,
+    margin_mu,
+)
+
+Instance = dict  # {"X": (n, d), "y": (n,), "W0": (h, d), "v0": (h,)}, all float64
+
+# ---------------------------------------------------------------------------------------
+# Numerical rules and tolerances
+# ---------------------------------------------------------------------------------------
+
+# small-init: an initialisation is small when every ||w_j(0)|| and |v_j(0)| is at most
+# SMALL_INIT_FACTOR / max_i ||x_i||. Dividing by the data scale makes the rule invariant
+# under rescaling X (the flow's rates scale with ||x_i||); 1e-2 puts the neurons two
+# orders of magnitude below the scale at which the output is comparable to the data.
+SMALL_INIT_FACTOR = 1e-2
+
+# balanced-init: ||w_j|| and |v_j| agree to this relative tolerance. Exact equality is
+# what the generators produce (v_j is set to +-np.linalg.norm(w_j)), but an instance saved
+# and reloaded, or built as v = norm(u) * s, w = s * u, differs by a few ulps (~1e-16);
+# 1e-12 absorbs that while any deliberate imbalance (factor >= 1.5 here) is far outside.
+BALANCE_RTOL = 1e-12
+
+# non-extreme-init: a cosine >= 1 - PARALLEL_TOL counts as "== 1". The cosine of two
+# parallel float64 vectors is computed as 1 up to a few ulps (~1e-16), possibly just
+# below 1; a strict "< 1" would call such a neuron non-extreme by rounding luck.
+PARALLEL_TOL = 1e-12
+
+# non-extreme-init generators keep cos(w_j, relevant class sum) <= 1 - NON_EXTREME_GAP,
+# a gap six orders of magnitude wider than PARALLEL_TOL, so the satisfying instances are
+# not borderline.
+NON_EXTREME_GAP = 1e-6
+
+# Data norms ||x_i|| lie in this range: a sane scale, bounded away from zero.
+NORM_RANGE = (0.1, 10.0)
+
+# Default range for Assumption 1's mu when the caller gives none.
+MU_DRAWN_RANGE = (0.05, 1.0)
+
+# Smallest mu accepted: below it the guaranteed margin is comparable to the rounding of
+# the cosines (~1e-16 each), and "margin > 0" would no longer be guaranteed by construction.
+MU_FLOOR = 1e-6
+
+# Initialisation magnitudes as fractions of the small-init bound.
+SMALL_FRACTION_RANGE = (0.01, 0.5)  # satisfying: at most half the bound (rounding headroom)
+LARGE_FRACTION_RANGE = (100.0, 1000.0)  # violating: at least 100 times the bound
+
+# Imbalance factors |v_j| / ||w_j|| for the balanced-init violator: bounded away from 1.
+IMBALANCE_UP = (1.5, 4.0)
+IMBALANCE_DOWN = (0.25, 0.67)
+
+# Violator of Assumption 1 with part of a class flipped: the u-projection of that class's
+# sum must stay at least this large, else the whole class is flipped (see _data).
+CLASS_SUM_GUARD = 0.05
+
+# Raw direction draws shorter than this are replaced by a fixed direction (see _unit).
+_DEGENERATE = 1e-3
+
+
+# ---------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------
+
+
+class UnknownAssumptionError(KeyError):
+    """An assumption id that is not registered; the message lists the valid ids."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep the message readable
+        return str(self.args[0])
+
+
+class AssumptionArgumentError(ValueError):
+    """A bad argument to a generator or a malformed instance; the message names the
+    argument and its value."""
+
+
+# ---------------------------------------------------------------------------------------
+# Tests: does an instance satisfy an assumption?
+# ---------------------------------------------------------------------------------------
+
+
+def _arrays(instance: Mapping[str, np.ndarray], *names: str) -> list[np.ndarray]:
+    """Validated float64 arrays of the instance; raises naming the missing/bad array."""
+    missing = [name for name in names if name not in instance]
+    if missing:
+        raise AssumptionArgumentError(
+            f"instance is missing array(s) {', '.join(missing)}; it has "
+            f"{', '.join(sorted(instance)) or 'none'}"
+        )
+    X = check_data_matrix(instance["X"], name="instance['X']")
+    out = {"X": X}
+    if "y" in names:
+        out["y"] = check_labels(instance["y"], X.shape[0], name="instance['y']")
+    if "W0" in names:
+        W0 = check_data_matrix(instance["W0"], name="instance['W0']")
+        if W0.shape[1] != X.shape[1]:
+            raise DataGeometryError(
+                f"instance['W0'] must have shape (h, {X.shape[1]}); got shape {W0.shape}"
+            )
+        out["W0"] = W0
+    if "v0" in names:
+        v0 = np.asarray(instance["v0"], dtype=np.float64)
+        h = out["W0"].shape[0]
+        if v0.shape != (h,) or not np.all(np.isfinite(v0)):
+            raise DataGeometryError(
+                f"instance['v0'] must be finite with shape ({h},); got {v0!r}"
+            )
+        out["v0"] = v0
+    return [out[name] for name in names]
+
+
+def small_init_bound(X) -> float:
+    """The small-init bound SMALL_INIT_FACTOR / max_i ||x_i|| for data X (n, d)."""
+    X = check_data_matrix(X)
+    largest = float(np.linalg.norm(X, axis=1).max())
+    if largest == 0.0:
+        raise DataGeometryError("X is all zeros; the small-init bound 1e-2 / max||x_i|| is undefined")
+    return SMALL_INIT_FACTOR / largest
+
+
+def _test_orthogonal_separability(instance: Mapping[str, np.ndarray]) -> bool:
+    X, y = _arrays(instance, "X", "y")
+    return margin_mu(X, y) > 0.0
+
+
+def _test_equal_class_sizes(instance: Mapping[str, np.ndarray]) -> bool:
+    X, y = _arrays(instance, "X", "y")
+    return int(np.count_nonzero(y == 1.0)) == int(np.count_nonzero(y == -1.0))
+
+
+def _test_balanced_init(instance: Mapping[str, np.ndarray]) -> bool:
+    X, W0, v0 = _arrays(instance, "X", "W0", "v0")
+    w_norms = np.linalg.norm(W0, axis=1)  # (h,)
+    v_abs = np.abs(v0)  # (h,)
+    return bool(np.all(np.abs(w_norms - v_abs) <= BALANCE_RTOL * np.maximum(w_norms, v_abs)))
+
+
+def _nearly_parallel(w: np.ndarray, c: np.ndarray) -> bool:
+    """cos(w, c) >= 1 - PARALLEL_TOL; False when either vector is zero (no direction)."""
+    norm_w, norm_c = np.linalg.norm(w), np.linalg.norm(c)
+    if norm_w == 0.0 or norm_c == 0.0:
+        return False
+    return float(np.dot(w / norm_w, c / norm_c)) >= 1.0 - PARALLEL_TOL
+
+
+def _test_non_extreme_init(instance: Mapping[str, np.ndarray]) -> bool:
+    # A neuron with v_j(0) == 0 is under no condition; a zero w_j(0) or a zero class sum
+    # has no direction, so it cannot be parallel (generators never produce either).
+    X, y, W0, v0 = _arrays(instance, "X", "y", "W0", "v0")
+    x_plus, x_minus = class_sums(X, y)
+    for w, v in zip(W0, v0):
+        if v > 0.0 and _nearly_parallel(w, x_minus):
+            return False
+        if v < 0.0 and _nearly_parallel(w, x_plus):
+            return False
+    return True
+
+
+def _test_small_init(instance: Mapping[str, np.ndarray]) -> bool:
+    X, W0, v0 = _arrays(instance, "X", "W0", "v0")
+    largest = max(float(np.linalg.norm(W0, axis=1).max()), float(np.abs(v0).max()))
+    return largest <= small_init_bound(X)
+
+
+# ---------------------------------------------------------------------------------------
+# The assumption object and the registry
+# ---------------------------------------------------------------------------------------
+
+_ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One hypothesis of the paper (or one the review adds), testable and generable.
+
+    Attributes:
+        id: stable kebab-case identifier, e.g. ``balanced-init``.
+        paper_ref: where the paper states (or uses) it, e.g. ``Assumption 2``.
+        statement: the statement quoted from the paper, or ours where the paper has none.
+        test: ``test(instance) -> bool``, whether an instance satisfies it.
+    """
+
+    id: str
+    paper_ref: str
+    statement: str
+    test: Callable[[Mapping[str, np.ndarray]], bool]
+
+    def __post_init__(self) -> None:
+        if not _ID_PATTERN.match(self.id):
+            raise AssumptionArgumentError(f"id must be kebab-case; got {self.id!r}")
+
+    def satisfying(self, **bounds) -> SearchStrategy[Instance]:
+        """Instances satisfying this and every other registered assumption.
+
+        ``bounds`` are :func:`instances`' keyword arguments other than ``satisfy`` and
+        ``violate`` (``min_n``, ``max_n``, ``min_d``, ``max_d``, ``min_h``, ``max_h``,
+        ``mu``). Cost, shrinking: as :func:`instances` (to n = 2, d = 1, h = 1).
+        """
+        _reject_mode_keywords(bounds)
+        return instances(**bounds)
+
+    def violating(self, **bounds) -> SearchStrategy[Instance]:
+        """Instances violating this assumption while satisfying every other one.
+
+        ``bounds`` as in :meth:`satisfying`. Cost, shrinking: as :func:`instances` (to
+        d = 1, h = 1 and the smallest n the violation allows: 2, or 3 for unequal
+        class sizes).
+        """
+        _reject_mode_keywords(bounds)
+        return instances(violate=self.id, **bounds)
+
+
+def _reject_mode_keywords(bounds: Mapping[str, object]) -> None:
+    for key in ("satisfy", "violate"):
+        if key in bounds:
+            raise AssumptionArgumentError(
+                f"{key}={bounds[key]!r} cannot be passed to satisfying()/violating(); "
+                "call instances() for a custom combination"
+            )
+
+
+ORTHOGONAL_SEPARABILITY = Assumption(
+    id="orthogonal-separability",
+    paper_ref="Assumption 1",
+    statement=(
+        "There exist positive number 0 < mu <= 1 such that for any 1 <= i, j <= n, "
+        "cos(y_i x_i, y_j x_j) >= mu."
+    ),
+    test=_test_orthogonal_separability,
+)
+
+EQUAL_CLASS_SIZES = Assumption(
+    id="equal-class-sizes",
+    paper_ref="Appendix C.1",
+    statement=(
+        "n_+ = n_-: both classes hold the same number of samples. Not an assumption the "
+        "paper states; the UFM bias flows as db/dt = n_+ - n_- (Appendix C.1), so "
+        "statements about a stationary bias or symmetric features need it."
+    ),
+    test=_test_equal_class_sizes,
+)
+
+BALANCED_INIT = Assumption(
+    id="balanced-init",
+    paper_ref="Assumption 2",
+    statement="||w_j(0)|| = |v_j(0)|, for all 1 <= j <= h.",
+    test=_test_balanced_init,
+)
+
+NON_EXTREME_INIT = Assumption(
+    id="non-extreme-init",
+    paper_ref="Assumption 3",
+    statement=(
+        "If v_j(0) is positive, cos(w_j(0), x_-) < 1 where x_- = sum_{y_i=-1} x_i. "
+        "Conversely, if v_j(0) is negative, cos(w_j(0), x_+) < 1 where "
+        "x_+ = sum_{y_i=+1} x_i."
+    ),
+    test=_test_non_extreme_init,
+)
+
+SMALL_INIT = Assumption(
+    id="small-init",
+    paper_ref="Appendix D.2",
+    statement=(
+        "max_j max(||w_j(0)||, |v_j(0)|) <= 1e-2 / max_i ||x_i||. Not stated by the paper; "
+        "the early-alignment argument of Appendix D.2 follows Min et al. [8], whose "
+        "results assume a small initialisation. The 1e-2 / max_i ||x_i|| rule is ours."
+    ),
+    test=_test_small_init,
+)
+
+ASSUMPTIONS: dict[str, Assumption] = {
+    a.id: a
+    for a in (ORTHOGONAL_SEPARABILITY, EQUAL_CLASS_SIZES, BALANCED_INIT, NON_EXTREME_INIT, SMALL_INIT)
+}
+
+
+def get_assumption(assumption_id: str) -> Assumption:
+    """The registered assumption with this id; UnknownAssumptionError otherwise."""
+    try:
+        return ASSUMPTIONS[assumption_id]
+    except (KeyError, TypeError):
+        raise UnknownAssumptionError(
+            f"unknown assumption id {assumption_id!r}; valid ids are {', '.join(ASSUMPTIONS)}"
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------
+# Generator
+# ---------------------------------------------------------------------------------------
+
+_SATISFY, _VIOLATE, _FREE = "satisfy", "violate", "free"
+
+
+def _ids(value, name: str) -> tuple[str, ...]:
+    """A str or an iterable of str, validated against the registry."""
+    if value is None:
+        return ()
+    items = (value,) if isinstance(value, str) else tuple(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise AssumptionArgumentError(f"{name} must hold assumption ids; got {item!r}")
+        get_assumption(item)
+    return items
+
+
+def _check_size(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise AssumptionArgumentError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def _check_range(low, high, low_name: str, high_name: str, minimum: int) -> tuple[int, int]:
+    low = _check_size(low, low_name, minimum)
+    high = _check_size(high, high_name, minimum)
+    if high < low:
+        raise AssumptionArgumentError(
+            f"{high_name} must be >= {low_name}={low}; got {high_name}={high}"
+        )
+    return low, high
+
+
+def instances(
+    *,
+    satisfy: Iterable[str] | None = None,
+    violate: str | Iterable[str] | None = None,
+    min_n: int = 2,
+    max_n: int = 8,
+    min_d: int = 1,
+    max_d: int = 4,
+    min_h: int = 1,
+    max_h: int = 4,
+    mu: float | None = None,
+) -> SearchStrategy[Instance]:
+    """Instances {"X", "y", "W0", "v0"} (float64) that satisfy and violate chosen assumptions.
+
+    Generates: n samples (min_n <= n <= max_n, both classes non-empty), dimension d
+    (min_d <= d <= max_d), h neurons (min_h <= h <= max_h). Every id in ``violate`` is
+    violated; every id in ``satisfy`` holds; every other registered id is left free (a
+    drawn coin decides). With ``satisfy=None`` every id not in ``violate`` holds, so
+    ``instances()`` is a fully "good" instance. Data norms ||x_i|| lie in [0.1, 10] (up to
+    rounding); ``mu`` fixes Assumption 1's margin (drawn in [0.05, 1] if None) and is
+    honoured as margin_mu(X, y) >= mu - rounding whenever orthogonal separability holds.
+
+    Construction, stage by stage (each stage only reads earlier stages' results):
+
+    1. sizes: equal classes n_+ = n_- = k, or a total n >= 3 split unequally; labels are
+       then permuted.
+    2. data: a unit direction u; z_i = r_i (cos(a_i) u + sin(a_i) e_i) with r_i in
+       [0.1, 10], e_i a unit vector orthogonal to u and 0 <= a_i <= theta, where
+       cos(2 theta) = mu. On the sphere the angle between z_i and z_j is at most
+       a_i + a_j <= 2 theta <= pi/2, so cos(z_i, z_j) >= cos(2 theta) = mu: the margin
+       holds by construction, not by rejection. Separable data: x_i = y_i z_i. Violator:
+       a non-empty set S of points of one class is mislabelled, x_i = -y_i z_i for i in
+       S, so cos(y_i x_i, y_j x_j) = -cos(z_i, z_j) <= -mu < 0 for i in S, j not in S.
+       Class sums stay non-zero: their projections on u are sums of +-r_i cos(a_i) with
+       r_i cos(a_i) >= 0.1 cos(pi/4); if a partial flip brings one within
+       CLASS_SUM_GUARD of 0, the whole class is flipped instead (every point of the
+       data then lies in the one cone, labels mixed).
+    3. initialisation, per neuron j: a sign for v_j; a unit direction for w_j, moved off
+       the relevant class sum (x_- if v_j > 0, x_+ if v_j < 0) when it is within
+       NON_EXTREME_GAP of parallel (in d = 1: pointed opposite it), or set exactly
+       parallel to it for the non-extreme violator's chosen neuron; a magnitude
+       f_j * bound, bound = 1e-2 / max_i ||x_i||, with f_j in [0.01, 0.5] (over the
+       imbalance factor, so |v_j| also stays <= bound / 2) or, for the small-init
+       violator, f_j in [100, 1000] for every neuron; v_j = sign_j rho_j ||w_j|| with
+       rho_j = 1 (balanced, exactly) or, for the balanced-init violator's chosen neuron,
+       rho in [1.5, 4] or [0.25, 0.67].
+
+    Cost: about 3 + n (1 + 2 d) + h (2 + d) drawn values and O(n d + h d) arithmetic per
+    example (a few hundred choices at the default bounds); the assumption tests cost
+    O(n^2 d + h d).
+
+    Shrinking: sizes are drawn first and shrink to their minima (n = max(min_n, 2), or 3
+    for unequal classes; d = min_d; h = min_h); then every float towards a simple value
+    in its range (radii to 1, angles a_i to 0 so all points lie on u, magnitudes to half
+    the small-init bound), directions towards the first basis vector, signs towards
+    v_j > 0, the violated neuron towards j = 0, the label permutation towards the
+    identity and free assumptions towards "holds". The minimal good instance is
+    X = [[1], [-1]], y = [1, -1], W0 = [[0.005]], v0 = [0.005].
+
+    Raises AssumptionArgumentError (eagerly, at this call) for bad sizes, a mu outside
+    [1e-6, 1], an id both satisfied and violated, or sizes that make a required
+    combination impossible (equal classes need an even n in range; unequal classes need
+    max_n >= 3); UnknownAssumptionError for an unregistered id.
+    """
+    violated = _ids(violate, "violate")
+    satisfied = tuple(a for a in ASSUMPTIONS if a not in violated) if satisfy is None else _ids(satisfy, "satisfy")
+    both = sorted(set(violated) & set(satisfied))
+    if both:
+        raise AssumptionArgumentError(
+            f"satisfy and violate both name {', '.join(both)}; an id can be in only one"
+        )
+    modes = {
+        a: (_VIOLATE if a in violated else _SATISFY if a in satisfied else _FREE) for a in ASSUMPTIONS
+    }
+    min_n, max_n = _check_range(min_n, max_n, "min_n", "max_n", 2)
+    min_d, max_d = _check_range(min_d, max_d, "min_d", "max_d", 1)
+    min_h, max_h = _check_range(min_h, max_h, "min_h", "max_h", 1)
+    if mu is not None:
+        if isinstance(mu, bool) or not isinstance(mu, Real) or not (MU_FLOOR <= mu <= 1.0):
+            raise AssumptionArgumentError(f"mu must be a real number in [{MU_FLOOR}, 1]; got {mu!r}")
+        mu = float(mu)
+    equal_ok = 2 * max(1, math.ceil(min_n / 2)) <= max_n
+    unequal_ok = max_n >= 3
+    mode = modes[EQUAL_CLASS_SIZES.id]
+    if mode == _SATISFY and not equal_ok:
+        raise AssumptionArgumentError(
+            f"equal class sizes need an even n in [min_n, max_n]; got min_n={min_n}, max_n={max_n}"
+        )
+    if mode == _VIOLATE and not unequal_ok:
+        raise AssumptionArgumentError(
+            f"unequal class sizes (both non-empty) need n >= 3; got max_n={max_n}"
+        )
+    return _instances(
+        modes=tuple(modes.items()),
+        min_n=min_n,
+        max_n=max_n,
+        min_d=min_d,
+        max_d=max_d,
+        min_h=min_h,
+        max_h=max_h,
+        mu=mu,
+    )
+
+
+def _decide(draw, mode: str, *, can_hold: bool = True, can_fail: bool = True) -> bool:
+    """Whether this assumption is violated; a free one is a coin that shrinks to 'holds'."""
+    if mode == _SATISFY:
+        return False
+    if mode == _VIOLATE:
+        return True
+    if can_hold and can_fail:
+        return draw(st.booleans())
+    return not can_hold
+
+
+def _floats(low: float, high: float) -> SearchStrategy[float]:
+    return st.floats(min_value=low, max_value=high, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+
+
+def _unit(raw: np.ndarray) -> np.ndarray:
+    """raw / ||raw||, or the first basis vector if raw is (nearly) zero.
+
+    The replacement keeps the draw constructive: a raw vector of small entries is a legal
+    draw (and the shrink target), so it gets a fixed direction instead of a rejection.
+    """
+    norm = float(np.linalg.norm(raw))
+    if norm < _DEGENERATE:
+        unit = np.zeros(raw.shape[0])
+        unit[0] = 1.0
+        return unit
+    return raw / norm
+
+
+def _orthogonal_unit(raw: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A unit vector orthogonal to the unit vector u (d >= 2), from raw when possible.
+
+    If raw is (nearly) parallel to u, the basis vector least aligned with u is used; its
+    component orthogonal to u has squared norm 1 - u_k^2 >= 1 - 1/d >= 1/2.
+    """
+    p = raw - np.dot(raw, u) * u
+    if np.linalg.norm(p) < _DEGENERATE:
+        k = int(np.argmin(np.abs(u)))
+        p = -u[k] * u
+        p[k] += 1.0
+    p = p / np.linalg.norm(p)
+    p = p - np.dot(p, u) * u  # one more Gram-Schmidt pass: orthogonal to rounding
+    return p / np.linalg.norm(p)
+
+
+@st.composite
+def _instances(draw, *, modes, min_n, max_n, min_d, max_d, min_h, max_h, mu):
+    modes = dict(modes)
+
+    # -- Stage 1: sizes and labels -------------------------------------------------------
+    unequal = _decide(
+        draw,
+        modes[EQUAL_CLASS_SIZES.id],
+        can_hold=2 * max(1, math.ceil(min_n / 2)) <= max_n,
+        can_fail=max_n >= 3,
+    )
+    if unequal:
+        n = draw(st.integers(min_value=max(3, min_n), max_value=max_n))
+        n_plus = draw(st.sampled_from([p for p in range(1, n) if 2 * p != n]))
+    else:
+        k = draw(st.integers(min_value=max(1, math.ceil(min_n / 2)), max_value=max_n // 2))
+        n, n_plus = 2 * k, k
+    d = draw(st.integers(min_value=min_d, max_value=max_d))
+    h = draw(st.integers(min_value=min_h, max_value=max_h))
+    order = draw(st.permutations(range(n)))
+    y = np.where(np.asarray(order) < n_plus, 1.0, -1.0)  # (n,), n_plus entries equal +1
+
+    # -- Stage 2: data, orthogonally separable or not (see the docstring) ----------------
+    if mu is None:
+        mu = draw(_floats(*MU_DRAWN_RANGE))
+    theta = 0.5 * math.acos(mu)  # cos(2 theta) = mu, 0 <= theta <= pi/4
+    u = _unit(np.array(draw(st.lists(_floats(-1.0, 1.0), min_size=d, max_size=d))))  # (d,)
+    radii = np.array(draw(st.lists(_floats(*NORM_RANGE), min_size=n, max_size=n)))  # (n,)
+    if d >= 2:
+        angles = theta * np.array(draw(st.lists(_floats(0.0, 1.0), min_size=n, max_size=n)))
+        raw = np.array(draw(st.lists(_floats(-1.0, 1.0), min_size=n * d, max_size=n * d)))
+        tangents = np.stack([_orthogonal_unit(r, u) for r in raw.reshape(n, d)])  # (n, d)
+    else:
+        # In 1-D nothing is orthogonal to u: every z_i lies on u and the margin is 1.
+        angles = np.zeros(n)
+        tangents = np.zeros((n, d))
+    Z = radii[:, None] * (np.cos(angles)[:, None] * u + np.sin(angles)[:, None] * tangents)  # (n, d)
+
+    flips = np.ones(n)  # x_i = flips_i * y_i * z_i
+    if _decide(draw, modes[ORTHOGONAL_SEPARABILITY.id]):
+        label = -1.0 if draw(st.booleans()) else 1.0
+        members = np.flatnonzero(y == label)
+        m = draw(st.integers(min_value=1, max_value=len(members)))
+        flips[members[:m]] = -1.0
+        projection = float(np.sum(flips[members] * radii[members] * np.cos(angles[members])))
+        if abs(projection) < CLASS_SUM_GUARD:
+            flips[members] = -1.0  # whole class: its sum's u-projection is -sum r cos a
+    X = (flips * y)[:, None] * Z  # (n, d)
+
+    # -- Stage 3: initialisation ----------------------------------------------------------
+    bound = small_init_bound(X)
+    x_plus, x_minus = class_sums(X, y)
+    large = _decide(draw, modes[SMALL_INIT.id])
+    unbalanced = _decide(draw, modes[BALANCED_INIT.id])
+    if unbalanced:
+        j_unbalanced = draw(st.integers(min_value=0, max_value=h - 1))
+        too_big = draw(st.booleans())
+        rho = draw(_floats(*(IMBALANCE_UP if too_big else IMBALANCE_DOWN)))
+    extreme = _decide(draw, modes[NON_EXTREME_INIT.id])
+    if extreme:
+        j_extreme = draw(st.integers(min_value=0, max_value=h - 1))
+
+    W0 = np.zeros((h, d))
+    v0 = np.zeros(h)
+    for j in range(h):
+        sign = -1.0 if draw(st.booleans()) else 1.0
+        ratio = rho if unbalanced and j == j_unbalanced else 1.0
+        # Relevant class sum (Assumption 3): x_- for v_j > 0, x_+ for v_j < 0; non-zero
+        # by construction (stage 2).
+        c = x_minus if sign > 0 else x_plus
+        c_hat = c / np.linalg.norm(c)
+        direction = _unit(np.array(draw(st.lists(_floats(-1.0, 1.0), min_size=d, max_size=d))))
+        if extreme and j == j_extreme:
+            direction = c_hat  # exactly parallel: cos = 1 up to rounding
+        elif np.dot(direction, c_hat) > 1.0 - NON_EXTREME_GAP:
+            # Too close to parallel: move off it (cos = 1/sqrt(2)); in 1-D flip it.
+            direction = -c_hat if d == 1 else _unit(c_hat + _orthogonal_unit(direction, c_hat))
+        if large:
+            fraction = draw(_floats(*LARGE_FRACTION_RANGE))
+        else:
+            low, high = SMALL_FRACTION_RANGE
+            fraction = draw(_floats(low, high / max(1.0, ratio)))
+        W0[j] = (fraction * bound) * direction
+        v0[j] = sign * ratio * float(np.linalg.norm(W0[j]))
+    return {"X": X, "y": y, "W0": W0, "v0": v0}
