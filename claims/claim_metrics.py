@@ -85,8 +85,8 @@ NC1_METRIC = register(Claim(
                "Delta = mu_+ - mu_-: it measures within-class variance along Delta only and is 0 for any "
                "spread orthogonal to Delta. tr(Sigma_W)/tr(Sigma_B) = 4 tr(Sigma_W)/||Delta||^2 is 0 exactly "
                "when Sigma_W = 0, and is the NC1 measure that sees all within-class spread.",
-    counterexample_summary="one class spread orthogonally to mu_+ - mu_-: tr(Sigma_W Sigma_B^+) = 0 while "
-                           "tr(Sigma_W)/tr(Sigma_B) > 0",
+    counterexample_summary="H = (10, 1), (10, -1) labelled +1 and (0, 0), (0, 0) labelled -1: spread along e_2 "
+                           "orthogonal to mu_+ - mu_- = (10, 0) gives tr(Sigma_W Sigma_B^+) = 0, tr(Sigma_W)/tr(Sigma_B) = 0.02",
     instance_arrays=("X", "y"),
     evaluate=evaluate_nc1_metric,
 ))
@@ -138,12 +138,13 @@ def test_nc2_negative_control():
 # ---------------------------------------------------------------------------------------
 @st.composite
 def orthogonal_spread(draw):
-    """d = 2 features: class means on the e_1 axis, within-class spread along e_2 only."""
-    base = draw(binary_features(min_d=2, max_d=2))
-    H = base["X"].copy()
-    H[:, 0] = np.where(base["y"] > 0, 10.0, 0.0)  # collapse along Delta = e_1
-    H[0, 1] += draw(st.integers(1, 3))  # guarantee some spread along e_2
-    return {"X": H, "y": base["y"]}
+    """d = 2 features: class means (10, 0) and (0, 0), within-class spread along e_2 only.
+
+    Positive class (10, +-k), negative class (0, +-j); shrinks to k = 1, j = 0.
+    """
+    k, j = draw(st.integers(1, 3)), draw(st.integers(0, 3))
+    H = np.array([[10.0, k], [10.0, -k], [0.0, j], [0.0, -j]])
+    return {"X": H, "y": np.array([1.0, 1.0, -1.0, -1.0])}
 
 
 @pytest.mark.claim(NC1_METRIC.id, kind="property", form="printed")

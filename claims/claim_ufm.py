@@ -38,7 +38,7 @@ from claims.framework.checks import (
     search_counterexample,
 )
 from claims.framework.claim import Claim, Evaluation, register
-from models.nc_metrics import binary_nc1, binary_nc3
+from models.nc_metrics import MetricInputError, binary_nc1, binary_nc3
 from models.ufm import ufm_flow_closed_form, ufm_flow_numerical, ufm_loss
 
 # 1e-8 relative: DOP853 at rtol = atol = 1e-12 over t <= 2 with growth e^{sqrt(6) 2} ~ 130
@@ -70,6 +70,7 @@ def ufm_instances(draw, *, min_n: int = 2, max_n: int = 6, max_d: int = 3,
     H0 = np.array(draw(st.lists(st.lists(st.integers(-3, 3), min_size=d, max_size=d),
                                 min_size=n, max_size=n)), float)
     if exceptional:
+        H0[0, 0] = 3 * n + 1  # makes h0's first coordinate positive, so h0 != 0 and v0 != 0
         v0 = -(y @ H0) / np.sqrt(n)
     else:
         v0 = np.array(draw(st.lists(st.integers(-3, 3), min_size=d, max_size=d)), float)
@@ -155,7 +156,10 @@ def nc3_gap(H: np.ndarray, v: np.ndarray, y: np.ndarray) -> float:
 
 def evaluate_eq14(inst) -> Evaluation:
     state = ufm_flow_closed_form(inst["H0"], inst["v0"], inst["y"], late_time(inst["H0"].shape[0]))
-    gap = nc3_gap(state.H, state.v, inst["y"])
+    try:
+        gap = nc3_gap(state.H, state.v, inst["y"])
+    except MetricInputError:  # v or h_+ - h_- is zero: (14)'s directions are undefined
+        return Evaluation(holds=False, figures={"direction_undefined": 1.0})
     # 1e-6: a nonzero growing mode leaves a gap ~ e^{-25} ~ 1e-11; the exceptional set leaves O(1).
     return Evaluation(holds=gap <= 1e-6, figures={"nc3_late": gap})
 
@@ -177,8 +181,8 @@ EQ13_V = register(Claim(
     expected_verdict="erratum",
     correction="v(t) = 1/2 (v0 + h0/sqrt(n)) e^{sqrt(n) t} + 1/2 (v0 - h0/sqrt(n)) e^{-sqrt(n) t} "
                "= v0 cosh(sqrt(n) t) + (h0/sqrt(n)) sinh(sqrt(n) t): the exponent is sqrt(n) t, not sqrt(nt).",
-    counterexample_summary="n = 2, d = 1, t = 0.25: e^{sqrt(nt)} differs from the flow's e^{sqrt(n) t} "
-                           "(any t other than 0 and 1)",
+    counterexample_summary="n = 2, d = 1, H0 = 0, v0 = 1, t = 0.25: the printed v(t) = cosh(sqrt(nt)) = 1.261 "
+                           "but the flow gives cosh(sqrt(n) t) = 1.063 (the forms agree only at t = 0 and t = 1)",
     instance_arrays=("H0", "v0", "y", "t"),
     evaluate=evaluate_eq13_v,
 ))
@@ -192,8 +196,8 @@ EQ13_H = register(Claim(
                "- (1/(2 sqrt n)) (v0 - h0/sqrt n) (e^{-sqrt(n) t} - 1) ] "
                "= h_i(0) + y_i [ (v0/sqrt n) sinh(sqrt(n) t) + (h0/n)(cosh(sqrt(n) t) - 1) ]; "
                "the printed form is off by y_i h0/n at every t (already at t = 0).",
-    counterexample_summary="t = 0, n = 2: the printed h_i(0) is h_i(0) + y_i h0/n, "
-                           "wrong whenever h0 = sum_i y_i h_i(0) != 0",
+    counterexample_summary="n = 2, d = 1, H0 = (0, 1), v0 = 0, y = (1, -1), t = 0: h0 = -1 and the printed "
+                           "h(0) = (-0.5, 1.5) instead of (0, 1); off by y_i h0/n",
     instance_arrays=("H0", "v0", "y", "t"),
     evaluate=evaluate_eq13_h,
 ))
@@ -207,7 +211,8 @@ WEAK_NC1 = register(Claim(
                "if the growing mode g = v0 + h0/sqrt(n) is nonzero (then the metric decays like "
                "e^{-2 sqrt(n) t}); on the set v0 = -h0/sqrt(n), v -> 0, Sigma_B stays bounded (with equal "
                "classes Sigma_B -> 0) and the metric does not tend to 0.",
-    counterexample_summary="n = 4 (two per class), v0 = -h0/2: the metric does not decay",
+    counterexample_summary="n = 4 (one positive, three negative), d = 1, H0 = (13, 0, 0, 1), v0 = -h0/2 = -6: "
+                           "tr(Sigma_W Sigma_B^+) goes from 0.0042 to 0.015, not to 0",
     instance_arrays=("H0", "v0", "y"),
     evaluate=evaluate_weak_nc1,
 ))
@@ -220,7 +225,8 @@ EQ14 = register(Claim(
     correction="Holds whenever g = v0 + h0/sqrt(n) != 0 (the gap decays like e^{-sqrt(n) t}). On the set "
                "v0 = -h0/sqrt(n) it fails: with equal classes v/||v|| -> v0/||v0|| while h_+ - h_- points "
                "along -v0, so the gap tends to 2.",
-    counterexample_summary="n = 4 (two per class), v0 = -h0/2: the NC3 gap tends to 2",
+    counterexample_summary="n = 4 (two per class), d = 1, H0 = (13, 0, 0, 0), v0 = -h0/2 = -6.5: "
+                           "the NC3 gap tends to 2",
     instance_arrays=("H0", "v0", "y"),
     evaluate=evaluate_eq14,
 ))

@@ -312,7 +312,7 @@ def test_complete_nc_step_as_written(record_property):
 @pytest.mark.negative_control(COMPLETE_NC.id)
 def test_complete_nc_negative_control():
     """The complete-NC check rejects a projected-GD start on the stationary set (v0 = 0, sum y_i h_i = 0)."""
-    H0 = np.array([[0.5, 0.0], [0.5, 0.0], [0.3, 0.2], [0.7, -0.2]])
+    H0 = np.array([[0.5, 0.0], [0.5, 0.0], [0.3, 0.2], [0.3, 0.2]])  # sum_i y_i h_i = 0
     y = np.array([1, -1, 1, -1.0])
     result = projected_gradient_descent(H0, np.zeros(2), y, eta=0.1, steps=500)
     assert result.loss_history[-1] > -4 + OPT_TOL
