@@ -85,12 +85,19 @@ def _bad_files(tmp_path: Path) -> dict[str, list[str]]:
     }
 
 
-CASES = list(_bad_files(Path("/nonexistent")).keys())
+CASES = [
+    "missing file", "not an npz", "single npy", "pickled objects", "missing array", "X not 2-D",
+    "length mismatch", "NaN", "inf", "labels not +-1", "one class", "empty data", "W0 dimension",
+    "string array", "unknown claim", "claim without instance", "no subcommand", "unknown subcommand",
+    "check without --data",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_user_mistakes_exit_2_with_one_line(case, tmp_path, capsys):
-    argv = _bad_files(tmp_path)[case]
+    table = _bad_files(tmp_path)
+    assert set(table) == set(CASES)
+    argv = table[case]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: "), err

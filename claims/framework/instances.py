@@ -38,9 +38,10 @@ def load_instance(path: Path, required: Iterable[str]) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise InstanceError(f"--data: no such file {str(path)!r}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise InstanceError(f"--data: {str(path)!r} is a single .npy array, not an .npz archive")
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise InstanceError(f"--data: {str(path)!r} holds a single array, not an .npz archive of named arrays")
+        with archive:
             raw = {name: archive[name] for name in archive.files}
     except InstanceError:
         raise
