@@ -180,3 +180,16 @@ def test_no_report_option(project):
     result = run(project, GOOD, "--no-claims-report")
     assert result.ret == 0
     assert not (project.path / "reports" / "claims.json").exists()
+
+
+def test_unknown_profile_is_a_usage_error(project, monkeypatch):
+    monkeypatch.setenv("CLAIMS_PROFILE", "fast")
+    result = run(project, GOOD)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*CLAIMS_PROFILE must be one of dev, ci, thorough; got 'fast'*"])
+
+
+def test_profile_recorded_in_report(project, monkeypatch):
+    monkeypatch.setenv("CLAIMS_PROFILE", "dev")
+    assert run(project, GOOD).ret == 0
+    assert load_report(project)["profile"] == "dev"

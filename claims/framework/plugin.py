@@ -56,7 +56,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "negative_control(id): shows that the checks of claim `id` reject a broken variant",
     )
-    profile = profiles.load_profile()
+    try:
+        profile = profiles.load_profile()
+    except profiles.UnknownProfileError as error:
+        raise pytest.UsageError(str(error)) from None
     report_dir = Path(config.getoption("--claims-report-dir") or config.rootpath / "reports")
     paths.set_report_dir(report_dir)
     writes = not config.getoption("--no-claims-report") and not hasattr(config, "workerinput")
