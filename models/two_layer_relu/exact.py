@@ -88,114 +88,141 @@ def validate_problem(X, y, W0, v0, t_end) -> tuple[np.ndarray, ...]:
     return X, y, W0, v0, t_end
 
 
-class _Mode:
-    """Closed-form motion of one neuron while its active set is fixed (module docstring)."""
+def _advance(k, a_hat, w_perp, alpha, beta, log_norm, s):
+    """Closed-form motion by time s (arrays over m neurons): (units (m, d+1), log-norms (m,)).
 
-    def __init__(self, unit: np.ndarray, log_norm: float, a: np.ndarray) -> None:
-        d = a.size
-        self.k = float(np.linalg.norm(a))
-        self.a_hat = a / self.k
-        w, v = unit[:d], unit[d]
-        p = float(w @ self.a_hat)
-        self.w_perp = w - p * self.a_hat
-        self.alpha, self.beta = (p + v) / 2, (p - v) / 2
-        self.log_norm = log_norm
+    The dominant of the three terms alpha e^{ks}, beta e^{-ks}, w_perp is factored out,
+    so every exponent evaluated is <= 0 and nothing overflows.
+    """
+    ks = k * s
+    with np.errstate(divide="ignore"):
+        logs = np.stack([np.log(np.abs(alpha)) + ks, np.log(np.abs(beta)) - ks,
+                         np.log(np.linalg.norm(w_perp, axis=1))])
+    top = logs.max(axis=0)  # (m,)
+    grow, decay = alpha * np.exp(ks - top), beta * np.exp(-ks - top)
+    vec = np.hstack([(grow + decay)[:, None] * a_hat + w_perp * np.exp(-top)[:, None], (grow - decay)[:, None]])
+    m = np.linalg.norm(vec, axis=1)
+    return vec / m[:, None], log_norm + top + np.log(m)
+
+
+class _Mode:
+    """One neuron's closed-form motion while its active set is fixed; ``mode(s)`` propagates."""
+
+    __slots__ = ("k", "a_hat", "w_perp", "alpha", "beta", "log_norm")
+
+    def __init__(self, k, a_hat, w_perp, alpha, beta, log_norm) -> None:
+        self.k, self.a_hat, self.w_perp = k, a_hat, w_perp
+        self.alpha, self.beta, self.log_norm = alpha, beta, log_norm
 
     def __call__(self, s: float) -> tuple[np.ndarray, float]:
-        ks = self.k * s
-        logs = [np.log(abs(self.alpha)) + ks if self.alpha else -np.inf,
-                np.log(abs(self.beta)) - ks if self.beta else -np.inf,
-                np.log(np.linalg.norm(self.w_perp)) if np.any(self.w_perp) else -np.inf]
-        top = max(logs)  # factor out the dominant mode, so every exponent below is <= 0
-        grow, decay = self.alpha * np.exp(ks - top), self.beta * np.exp(-ks - top)
-        vec = np.append((grow + decay) * self.a_hat + self.w_perp * np.exp(-top), grow - decay)
-        m = np.linalg.norm(vec)
-        return vec / m, self.log_norm + top + float(np.log(m))
-
-    def crossing_times(self, X: np.ndarray, active: np.ndarray) -> np.ndarray:
-        """(n,) time s >= 0 of each sample's next activation change (inf if none)."""
-        b = X @ self.a_hat  # (n,)
-        c = X @ self.w_perp  # (n,)
-        qa, qb, qc = self.alpha * b, c, self.beta * b  # qa z^2 + qb z + qc = 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            disc = qb**2 - 4 * qa * qc
-            root = np.sqrt(np.where(disc >= 0, disc, np.nan))
-            q = -(qb + np.where(qb >= 0, 1.0, -1.0) * root) / 2
-            z1 = np.where(qa != 0, q / qa, np.where(qb != 0, -qc / qb, np.nan))
-            z2 = np.where(q != 0, qc / q, np.nan)
-            times = np.full(b.shape, np.inf)
-            for z in (z1, z2):
-                ok = np.isfinite(z) & (z >= 1 - ROOT_SLACK)
-                z = np.where(ok, np.maximum(z, 1.0), 1.0)
-                slope = qa * z - qc / z  # sign of d/dz (b alpha z + c + b beta / z)
-                right_way = np.where(active, slope < 0, slope > 0)
-                times = np.where(ok & right_way, np.minimum(times, np.log(z) / self.k), times)
-        return times
+        units, logs = _advance(np.array([self.k]), self.a_hat[None], self.w_perp[None], np.array([self.alpha]),
+                               np.array([self.beta]), np.array([self.log_norm]), s)
+        return units[0], float(logs[0])
 
 
-def _sliding(mode_unit: np.ndarray, X: np.ndarray, y: np.ndarray, active: np.ndarray, flipped: np.ndarray) -> int | None:
-    """A flipped sample whose pre-activation is pushed straight back across the boundary."""
-    d = X.shape[1]
-    a_new = (active * y) @ X
-    velocity = mode_unit[d] * (X[flipped] @ a_new)  # d/dt <w, x_i> = v <a, x_i>
-    back = np.where(active[flipped], velocity < 0, velocity > 0)
-    return int(np.flatnonzero(flipped)[np.argmax(back)]) if back.any() else None
+def _crossing_times(X, active, a_hat, w_perp, alpha, beta, k) -> np.ndarray:
+    """(m, n) time s >= 0 of each sample's next activation change for each neuron (inf if none)."""
+    b = a_hat @ X.T  # (m, n)
+    c = w_perp @ X.T  # (m, n)
+    qa, qb, qc = alpha[:, None] * b, c, beta[:, None] * b  # qa z^2 + qb z + qc = 0, z = e^{ks}
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        disc = qb**2 - 4 * qa * qc
+        root = np.sqrt(np.where(disc >= 0, disc, np.nan))
+        q = -(qb + np.where(qb >= 0, 1.0, -1.0) * root) / 2
+        z1 = np.where(qa != 0, q / qa, np.where(qb != 0, -qc / qb, np.nan))
+        z2 = np.where(q != 0, qc / q, np.nan)
+        times = np.full(b.shape, np.inf)
+        for z in (z1, z2):
+            ok = np.isfinite(z) & (z >= 1 - ROOT_SLACK)
+            z = np.where(ok, np.maximum(z, 1.0), 1.0)
+            slope = qa * z - qc / z  # sign of d/dz of b alpha z + c + b beta / z
+            right_way = np.where(active, slope < 0, slope > 0)  # active leaves, inactive enters
+            times = np.where(ok & right_way, np.minimum(times, np.log(z) / k[:, None]), times)
+    return times
 
 
 def linear_loss_flow(X, y, W0, v0, t_end: float, *, max_events: int = 100_000) -> FlowResult:
     """Exact gradient flow under the linear loss from (W0 (h, d), v0 (h,)) to t_end.
 
+    All neurons advance together in rounds (vectorised), each to its own next event.
     Returns a FlowResult (see models.two_layer_relu.result) with events in time order.
     """
     X, y, W0, v0, t_end = validate_problem(X, y, W0, v0, t_end)
     h, d = W0.shape
     start = np.hstack([W0, v0[:, None]])  # (h, d + 1)
     norms = np.linalg.norm(start, axis=1)
+    units = np.divide(start, norms[:, None], out=np.zeros_like(start), where=norms[:, None] > 0)
+    with np.errstate(divide="ignore"):
+        logs = np.log(norms)
+    tau = np.zeros(h)
+    active = (W0 @ X.T) > 0  # (h, n); relu'(0) = 0: boundary samples start inactive
+    segments: list[list[Segment]] = [[] for _ in range(h)]
     events: list[Event] = []
-    segments: list[list[Segment]] = []
-    final_units, final_logs = np.zeros((h, d + 1)), np.full(h, -np.inf)
+    running = norms > 0  # the origin is a fixed point
+    for j in np.flatnonzero(~running):
+        segments[j].append(Segment(0.0, units[j], -np.inf, active[j].copy()))
     status, message, stop_time = STATUS_OK, "reached t_end", t_end
-    for j in range(h):
-        if norms[j] == 0:  # the origin is a fixed point
-            segments.append([Segment(0.0, np.zeros(d + 1), -np.inf, np.zeros(X.shape[0], bool))])
-            continue
-        unit, log_norm, tau = start[j] / norms[j], float(np.log(norms[j])), 0.0
-        active = X @ start[j, :d] > 0  # relu'(0) = 0: boundary samples start inactive
-        segs: list[Segment] = []
-        for _ in range(max_events + 1):
-            a = (active * y) @ X
-            if not np.any(a):  # no active sample, or they cancel: the neuron freezes
-                segs.append(Segment(tau, unit, log_norm, active.copy()))
-                break
-            mode = _Mode(unit, log_norm, a)
-            segs.append(Segment(tau, unit, log_norm, active.copy(), mode))
-            times = mode.crossing_times(X, active)
-            s = float(times.min())
-            if tau + s > t_end or not np.isfinite(s):
-                break
-            flipped = times <= s * (1 + SIMULTANEOUS_RTOL)
-            unit, log_norm = mode(s)
-            tau += s
-            active = active ^ flipped
-            events += [Event(tau, j, int(i), 1 if active[i] else -1) for i in np.flatnonzero(flipped)]
-            slide = _sliding(unit, X, y, active, flipped)
-            if slide is not None:
-                status = STATUS_SLIDING
-                message = (f"neuron {j} slides along the boundary <w, x_{slide}> = 0 at t = {tau:.17g}: "
-                           "the field points into it from both sides (data not orthogonally separable); "
-                           "the flow is not continued past this time")
-                stop_time = min(stop_time, tau)
-                segs.append(Segment(tau, unit, log_norm, active.copy()))
-                break
-        else:
-            status, message = STATUS_MAX_EVENTS, f"neuron {j} exceeded max_events = {max_events}"
-            stop_time = min(stop_time, tau)
-        segments.append(segs)
+    final_units, final_logs = units.copy(), logs.copy()  # frozen neurons keep their state
+    rounds = 0
+    while running.any():
+        if rounds > max_events:
+            status, message = STATUS_MAX_EVENTS, f"more than max_events = {max_events} events for one neuron"
+            stop_time = float(tau[running].min())
+            break
+        rounds += 1
+        idx = np.flatnonzero(running)
+        a = (active[idx] * y) @ X  # (m, d)
+        k = np.linalg.norm(a, axis=1)
+        for j in idx[k == 0]:  # no active sample, or they cancel: the neuron freezes
+            segments[j].append(Segment(float(tau[j]), units[j], float(logs[j]), active[j].copy()))
+            final_units[j], final_logs[j] = units[j], logs[j]
+        running[idx[k == 0]] = False
+        idx, a, k = idx[k > 0], a[k > 0], k[k > 0]
+        if idx.size == 0:
+            break
+        a_hat = a / k[:, None]
+        w, v = units[idx, :d], units[idx, d]
+        p = np.sum(w * a_hat, axis=1)
+        w_perp = w - p[:, None] * a_hat
+        alpha, beta = (p + v) / 2, (p - v) / 2
+        for r, j in enumerate(idx):
+            mode = _Mode(k[r], a_hat[r], w_perp[r], alpha[r], beta[r], logs[j])
+            segments[j].append(Segment(float(tau[j]), units[j], float(logs[j]), active[j].copy(), mode))
+        times = _crossing_times(X, active[idx], a_hat, w_perp, alpha, beta, k)
+        s = times.min(axis=1)
+        ends = ~np.isfinite(s) | (tau[idx] + s > t_end)
+        running[idx[ends]] = False
+        if ends.any():  # final states of neurons whose last segment reaches t_end
+            last = idx[ends]
+            final_units[last], final_logs[last] = _advance(
+                k[ends], a_hat[ends], w_perp[ends], alpha[ends], beta[ends], logs[last], t_end - tau[last])
+        go = ~ends
+        if not go.any():
+            break
+        idx, s = idx[go], s[go]
+        new_units, new_logs = _advance(k[go], a_hat[go], w_perp[go], alpha[go], beta[go], logs[idx], s)
+        units[idx], logs[idx], tau[idx] = new_units, new_logs, tau[idx] + s
+        flipped = times[go] <= s[:, None] * (1 + SIMULTANEOUS_RTOL)  # (m, n)
+        active[idx] ^= flipped
+        for r, i in zip(*np.nonzero(flipped)):
+            events.append(Event(float(tau[idx[r]]), int(idx[r]), int(i), 1 if active[idx[r], i] else -1))
+        # Sliding: a changed sample whose pre-activation the new field pushes straight back.
+        velocity = units[idx, d][:, None] * ((active[idx] * y) @ X @ X.T)  # (m, n) d/dt <w, x_i>
+        back = flipped & np.where(active[idx], velocity < 0, velocity > 0)
+        for r in np.flatnonzero(back.any(axis=1)):
+            j, i = int(idx[r]), int(np.argmax(back[r]))
+            if status != STATUS_SLIDING or tau[j] < stop_time:
+                status, stop_time = STATUS_SLIDING, float(tau[j])
+                message = (f"neuron {j} slides along the boundary <w, x_{i}> = 0 at t = {tau[j]:.17g}: the "
+                           "field points into it from both sides (data not orthogonally separable); the "
+                           "flow is not continued past this time")
+            segments[j].append(Segment(float(tau[j]), units[j], float(logs[j]), active[j].copy()))
+            running[j] = False
     if stop_time < t_end:  # sliding or too many events: everything is cut at the same time
         segments = [[seg for seg in segs if seg.start <= stop_time] for segs in segments]
     events.sort(key=lambda e: (e.time, e.neuron, e.sample))
-    result = FlowResult(np.zeros((h, d)), np.zeros(h), np.zeros(h), [e for e in events if e.time <= stop_time],
-                        status, message, stop_time, X, y, segments)
-    W_unit, v_unit, logs = result.unit_state_at(stop_time)
-    result.W_unit, result.v_unit, result.log_norm = W_unit, v_unit, logs
+    result = FlowResult(final_units[:, :d], final_units[:, d], final_logs,
+                        [e for e in events if e.time <= stop_time], status, message, stop_time, X, y, segments)
+    if stop_time < t_end:
+        result.W_unit, result.v_unit, result.log_norm = result.unit_state_at(stop_time)
     return result
