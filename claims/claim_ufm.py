@@ -497,7 +497,8 @@ def test_weak_nc1_rate(record_property):
     m1 = binary_nc1(ufm_flow_closed_form(H0, v0, y, 5.0 / r).H, y)
     m2 = binary_nc1(ufm_flow_closed_form(H0, v0, y, 6.0 / r).H, y)
     record_property("fig:nc1_decay_per_unit", m2 / m1)
-    # 1e-3 relative: corrections to pure exponential decay are O(e^{-5}) ~ 7e-3 of the ratio... use 2e-2.
+    # 2e-2 relative: the decaying mode and the constant within-class term perturb the pure
+    # e^{-2} ratio by O(e^{-2 sqrt(n) t}) ~ e^{-5} ~ 7e-3 at these times.
     assert abs(m2 / m1 - np.exp(-2.0)) < 2e-2 * np.exp(-2.0)
 
 
