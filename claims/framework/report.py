@@ -95,11 +95,17 @@ def _one_line(text: str, limit: int = 110) -> str:
 
 
 def _evidence(record: Mapping[str, Any]) -> str:
-    counts: dict[str, int] = {}
+    """One line: each check's kind, example count and outcome; failing printed forms marked."""
+    parts = []
     for check in record["checks"]:
-        key = f"{check['kind']} {check['outcome']}"
-        counts[key] = counts.get(key, 0) + 1
-    return ", ".join(f"{n}× {k}" if n > 1 else k for k, n in sorted(counts.items()))
+        label = check["kind"] + (f" ({check['examples']} ex.)" if check["examples"] else "")
+        if check["outcome"] == "xfail":
+            what = "proof step" if check["detail"].startswith("[proof-step]") else "printed form"
+            parts.append(f"{what} fails: {label}")
+        else:
+            mark = {"pass": "passes", "fail": "FAILS", "inconclusive": "inconclusive"}[check["outcome"]]
+            parts.append(f"{label} {mark}")
+    return "; ".join(parts)
 
 
 def render_markdown(report: Mapping[str, Any], figure_files: Sequence[str] = ()) -> str:
