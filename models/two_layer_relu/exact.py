@@ -23,7 +23,8 @@ segment's propagation is evaluated in log-space, so any horizon stays finite.
 Conventions (each tested):
     - relu'(0) = 0: a sample with <w_j, x_i> = 0 is inactive;
     - a sample exactly on the boundary at t = 0 becomes active at once if its
-      pre-activation grows there, and stays inactive otherwise;
+      pre-activation grows there (to first order, or to second order when v = 0), and
+      stays inactive otherwise;
     - a neuron whose active samples sum to 0 (or have none) freezes;
     - samples whose crossing times agree to 1e-12 relative change together (one event each);
     - sliding: if after a change the field points back into the boundary from both
@@ -136,7 +137,10 @@ def _crossing_times(X, active, a_hat, w_perp, alpha, beta, k) -> np.ndarray:
             ok = np.isfinite(z) & (z >= 1 - ROOT_SLACK)
             z = np.where(ok, np.maximum(z, 1.0), 1.0)
             slope = qa * z - qc / z  # sign of d/dz of b alpha z + c + b beta / z
-            right_way = np.where(active, slope < 0, slope > 0)  # active leaves, inactive enters
+            curvature = qa * z + qc / z  # sign of the second derivative in time where the slope is 0
+            # active leaves, inactive enters; a zero rate with positive curvature (v = 0 at
+            # a boundary sample) still enters
+            right_way = np.where(active, slope < 0, (slope > 0) | ((slope == 0) & (curvature > 0)))
             times = np.where(ok & right_way, np.minimum(times, np.log(z) / k[:, None]), times)
     return times
 
