@@ -27,17 +27,27 @@ Event location (what makes the flow piecewise smooth):
       iteration safeguarded by bisection to the working precision (~dps digits); samples
       whose crossing times agree to ``SIMULTANEOUS_DIGITS`` digits change together;
     - samples exactly on the boundary at t = 0 are inactive and become active right away
-      when their pre-activation grows with the current active set A (recorded as events at
-      time 0, and checked for sliding like any event); this is repeated until no boundary
-      sample changes. "Grows" is read off the first non-zero one of g_i' = v <a(A), x_i>
-      and g_i'' = <w, a(A)> <a(A), x_i> (the second matters only when v = 0);
-    - after each change the switched samples are checked for sliding: the field points
-      into the boundary from both sides when a sample that just left now grows again, or
-      one that just entered now shrinks. The flow is then stopped there with status
-      "sliding". A switched sample whose pre-activation stays at 0 under the new active
-      set (<a, x_i> = 0: the field is tangent to the boundary) keeps its new status: one
-      that just entered then stays active on the boundary, which is the Filippov solution
-      there (the active-side field already keeps <w, x_i> = 0).
+      when their pre-activation grows with the current active set A. "Grows" (or
+      "shrinks") is read off the first non-zero one of g_i' = v <a(A), x_i> and
+      g_i'' = <w, a(A)> <a(A), x_i> (the second matters only when v = 0);
+    - after each change, every sample on the boundary (the switched ones, and any other
+      with |g_i| <= band) follows the field at once: an active one that shrinks leaves,
+      an inactive one that grows enters (events at the same time), repeated until none
+      moves; at t = 0 the same is done for the exact zeros;
+    - sliding: a sample that changed at this instant and is pushed back (one that just
+      left now grows, one that just entered now shrinks) has the field pointing into its
+      boundary from both sides. The flow is then stopped there with status "sliding". A
+      switched sample whose pre-activation stays at 0 under the new active set (<a, x_i>
+      = 0: the field is tangent to the boundary) keeps its new status: one that just
+      entered stays active on the boundary, which is the Filippov solution there (the
+      active-side field keeps <w, x_i> = 0);
+    - ambiguities: when w lies on two or more distinct boundaries at once (a corner, of
+      codimension >= 2: on two boundaries at t = 0, or w passing through 0 with d >= 2),
+      the order in which those samples change is a choice the rule does not make; at a
+      tangency (a crossing with d/dt <w, x_i> = 0, a double root) the sample may touch
+      and go or stop on the boundary (near-tangencies, rate below TANGENCY_RTOL, are
+      counted too: their times are ill-conditioned in float64). Such times are recorded in ``ambiguous`` and the
+      flow after them is one reading.
 
 Long horizons are no problem: mpmath numbers have an unbounded exponent, so ||(w, v)|| ~
 e^{300 ||a||} is represented exactly as it is; ``unit`` gives directions.
@@ -66,6 +76,11 @@ SIMULTANEOUS_DIGITS = 25
 MAX_TERMS = 2000
 MAX_EVENTS_PER_NEURON = 500
 
+# A crossing whose rate d/dt <w, x_i> is below this, relative to ||z|| ||a|| ||x_i||, is
+# a tangency (a double root): exact ones are located only to ~half the working digits, and
+# near ones make a float64 event time ill-conditioned (error ~ 1e-16 / rate).
+TANGENCY_RTOL = 1e-6
+
 STATUS_OK = "ok"
 STATUS_SLIDING = "sliding"
 
@@ -80,6 +95,12 @@ class NeuronFlow:
         events: (time mpf, sample, direction) in time order; direction +1 activation.
         status: "ok" or "sliding"; t_stop: the time reached; final: (w, v) at t_stop.
         sliding_sample: the sample that slides (None when status is "ok").
+        ambiguous: times at which the rule does not fix the continuation: corners, where
+            w lies on two or more distinct boundaries <w, x_i> = 0 (non-parallel x_i) at
+            once and the order of the changes is a choice, and tangencies, crossings at
+            which d/dt <w, x_i> = 0 (a double root: "touch and go" and "stop on the
+            boundary" are both solutions). The flow after the first is one reading.
+            Empty for data in general position.
     """
 
     times: list
@@ -89,6 +110,7 @@ class NeuronFlow:
     t_stop: mpmath.mpf
     final: tuple
     sliding_sample: int | None = None
+    ambiguous: list = field(default_factory=list)
 
 
 @dataclass
@@ -169,6 +191,11 @@ class _Segment:
         raise RuntimeError("Taylor series did not converge")  # pragma: no cover
 
 
+def _parallel(p, q) -> bool:
+    """Whether two non-zero vectors are parallel (same boundary hyperplane), exactly."""
+    return all(p[r] * q[c] == p[c] * q[r] for r in range(len(p)) for c in range(r + 1, len(p)))
+
+
 def _horner(coeffs, s):
     acc = coeffs[-1]
     for c in reversed(coeffs[:-1]):
@@ -225,6 +252,7 @@ def _neuron(ctx, X, y, w0, v0, times, dps):
     times_left = list(times)
     states = []
     events = []
+    ambiguous = []  # corners and tangencies (see NeuronFlow.ambiguous)
     band_factor = ctx.mpf(10) ** (-(dps - 8))
     simultaneous = ctx.mpf(10) ** (-SIMULTANEOUS_DIGITS)
 
@@ -243,25 +271,51 @@ def _neuron(ctx, X, y, w0, v0, times, dps):
                 return 1 if rate > 0 else -1
         return 0
 
+    def _first_order_zero(seg, zz, i):
+        """Whether d/dt <w, x_i> = v <a, x_i> is 0 or nearly so under seg: relative to
+        ||z|| ||a|| ||x_i|| below TANGENCY_RTOL."""
+        tol = TANGENCY_RTOL * max(abs(c) for c in zz) * seg.k * xnorm[i]
+        return abs(zz[-1] * ctx.fdot(seg.a, X[i])) <= tol
+
+    def settle(on_boundary, crossers=()):
+        """Let the samples on the boundary follow the field at this instant.
+
+        B = ``on_boundary`` (it includes ``crossers``, the samples that have just crossed).
+        Repeatedly, every sample of B that the current active set pushes to the other side
+        (an inactive one that grows, an active one that shrinks) changes, all at once, each
+        change an event at time t. A sample that changed at this instant (a crosser, or
+        one changed here) and is pushed back has the field pointing into its boundary from
+        both sides: sliding. A sample left at 0 by a tangent field keeps its status.
+        Returns (segment, sliding sample or None).
+        """
+        nonzero = [i for i in on_boundary if xnorm[i] > 0]
+        if any(not _parallel(X[i], X[k]) for i in nonzero for k in nonzero):
+            ambiguous.append(t)  # a corner: on two or more distinct boundaries at once
+        switched = set(crossers)
+        for _ in range(2 * n + 2):
+            seg = _Segment(ctx, X, y, active)
+            moves = [i for i in on_boundary
+                     if (tendency(seg, z, i) < 0 if active[i] else tendency(seg, z, i) > 0)]
+            if not moves:
+                return seg, None
+            back = [i for i in moves if i in switched]
+            if back:
+                return seg, back[0]
+            for i in moves:
+                active[i] = not active[i]
+                events.append((t, i, +1 if active[i] else -1))
+                switched.add(i)
+        raise RuntimeError("boundary samples do not settle")  # pragma: no cover
+
     g0 = [g_of(z, i) for i in range(n)]
     active = [g > 0 for g in g0]
     # Boundary samples at t = 0: inactive, entering at once if their pre-activation grows.
-    boundary = [i for i in range(n) if g0[i] == 0]
-    for _ in range(n + 1):
-        seg = _Segment(ctx, X, y, active)
-        entering = [i for i in boundary if not active[i] and tendency(seg, z, i) > 0]
-        if not entering:
-            break
-        for i in entering:
-            active[i] = True
-            events.append((t, i, +1))
-        seg = _Segment(ctx, X, y, active)  # each entry is an event: check it for sliding
-        for i in entering:
-            if tendency(seg, z, i) < 0:
-                return _finish(times, states, events, STATUS_SLIDING, t, z, i)
+    seg, sliding = settle([i for i in range(n) if g0[i] == 0])
+    if sliding is not None:
+        return _finish(times, states, events, ambiguous, STATUS_SLIDING, t, z, sliding)
 
     t_end = times[-1]
-    seg = _Segment(ctx, X, y, active)  # rebuilt at each event only: it caches P(h)
+    # seg is rebuilt at events only: it caches the step matrix P(h)
     while True:
         if len(events) > MAX_EVENTS_PER_NEURON:
             raise RuntimeError("too many events")  # pragma: no cover
@@ -270,13 +324,13 @@ def _neuron(ctx, X, y, w0, v0, times, dps):
             states.append((z[:-1], z[-1]))
             times_left.pop(0)
         if not times_left:
-            return _finish(times, states, events, STATUS_OK, t, z, None)
+            return _finish(times, states, events, ambiguous, STATUS_OK, t, z, None)
         if seg.k == 0 or all(c == 0 for c in z):
             # frozen: nothing moves, nothing crosses
             while times_left:
                 states.append((z[:-1], z[-1]))
                 times_left.pop(0)
-            return _finish(times, states, events, STATUS_OK, t_end, z, None)
+            return _finish(times, states, events, ambiguous, STATUS_OK, t_end, z, None)
         target = times_left[0]
         h = min(ctx.mpf(STEP_KH) / seg.k, target - t)
         last = h == target - t  # this step lands on the requested time exactly
@@ -331,20 +385,23 @@ def _neuron(ctx, X, y, w0, v0, times, dps):
         s_first, switched = found
         z = _eval(coeffs or seg.taylor(z, h), s_first)
         t = t + s_first
+        if any(_first_order_zero(seg, z, i) for i in switched):
+            ambiguous.append(t)  # a tangency: the crossing is a double root
         for i in switched:
             active[i] = not active[i]
             events.append((t, i, +1 if active[i] else -1))
-        seg = _Segment(ctx, X, y, active)
-        for i in switched:
-            rate = tendency(seg, z, i)
-            if (active[i] and rate < 0) or (not active[i] and rate > 0):
-                # requested times before the stop were recorded already
-                return _finish(times, states, events, STATUS_SLIDING, t, z, i)
+        scale = max(abs(c) for c in z)
+        on_boundary = sorted(set(switched) | {
+            i for i in range(n) if abs(g_of(z, i)) <= band_factor * scale * xnorm[i]})
+        seg, sliding = settle(on_boundary, switched)
+        if sliding is not None:
+            # requested times before the stop were recorded already
+            return _finish(times, states, events, ambiguous, STATUS_SLIDING, t, z, sliding)
 
 
-def _finish(times, states, events, status, t, z, sliding_sample):
+def _finish(times, states, events, ambiguous, status, t, z, sliding_sample):
     states = states + [None] * (len(times) - len(states))
-    return NeuronFlow(times, states, events, status, t, (z[:-1], z[-1]), sliding_sample)
+    return NeuronFlow(times, states, events, status, t, (z[:-1], z[-1]), sliding_sample, ambiguous)
 
 
 def reference_neuron_flow(X, y, w0, v0, times, dps: int = 40) -> NeuronFlow:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
@@ -27,9 +27,10 @@ from reference_mpmath import log_norm, reference_flow, to_float, unit
 # (observed error <= 2e-15 on 600 random instances with up to 5 events per neuron); the
 # margin covers crossings that are nearly tangent, whose times are ill-conditioned.
 STATE_RTOL = 1e-9
-# Event times: 1e-9 relative as for states, plus 1e-15 absolute for events at t = 0, which
-# the solver places at log(z) / k with z = 1 + O(machine epsilon).
-EVENT_RTOL, EVENT_ATOL = 1e-9, 1e-15
+# Event times: 1e-9 relative as for states, plus 1e-12 absolute for events at t = 0, which
+# the solver places at log(z) / ||a|| with z = 1 + O(machine epsilon): ~1e-14 for the
+# smallest ||a|| = 1/64 of the instances below.
+EVENT_RTOL, EVENT_ATOL = 1e-9, 1e-12
 
 FAST = settings(max_examples=15, deadline=None)
 
@@ -69,26 +70,52 @@ def ref_tuples(ref) -> list[tuple[float, int, int, int]]:
     return [(float(t), j, i, s) for t, j, i, s in ref.events]
 
 
-def assert_matches_reference(X, y, W0, v0, t_end, times=()):
+def before(t: float, limit: float) -> bool:
+    """t lies before ``limit`` by more than the event-time tolerance."""
+    return t < limit * (1 - EVENT_RTOL) - EVENT_ATOL
+
+
+def assert_matches_reference(X, y, W0, v0, t_end, times=(), *, ambiguity_allowed=True):
     """The solver on (X, y, W0, v0) up to t_end agrees with the 40-digit reference: status,
-    stop time, events both ways, states at ``times`` and at the end."""
+    stop time, events both ways, states at ``times`` and at the end.
+
+    Two kinds of instants are compared only up to themselves: a sliding stop (which
+    samples on the boundary are logged as changing at that very instant is a reporting
+    convention) and, per neuron, the first ambiguity of the rule (a corner, w_j on two or
+    more distinct boundaries at once, or a tangency, a crossing with d/dt <w_j, x_i> = 0;
+    see reference_mpmath.NeuronFlow.ambiguous), after which several continuations are
+    solutions. Returns (result, reference, whether no ambiguity cut the comparison short).
+    """
     times = sorted(set(times) | {t_end})
     res = gradient_flow(X, y, W0, v0, t_end)
     ref = reference_flow(X, y, W0, v0, times)
-    assert res.status == ref.status, (res.status, ref.status, res.message)
-    # stop time: 1e-9 relative, the event-time tolerance (a sliding stop is an event time)
-    assert abs(res.t_end - float(ref.t_stop)) <= EVENT_RTOL * float(ref.t_stop) + EVENT_ATOL
-    missing, extra = unmatched_events(ref_tuples(ref), as_tuples(res.events))
-    assert not missing and not extra, f"missed by the solver: {missing}; not in the reference: {extra}"
+    t_stop = float(ref.t_stop)
+    first = np.array([min((float(c) for c in f.ambiguous), default=np.inf) for f in ref.neurons])
+    complete = not np.any(first <= t_stop)
+    assert ambiguity_allowed or complete, f"ambiguous continuation at {first}"
+    if complete:
+        assert res.status == ref.status, (res.status, ref.status, res.message)
+        # stop time: 1e-9 relative, the event-time tolerance (a sliding stop is an event time)
+        assert abs(res.t_end - t_stop) <= EVENT_RTOL * t_stop + EVENT_ATOL, (res.t_end, t_stop)
+    horizon = min(t_stop, res.t_end)
+    stop_cut = t_stop if ref.status == "sliding" else np.inf
+    for j in range(W0.shape[0]):
+        limit = min(stop_cut, first[j])
+        missing, extra = unmatched_events(
+            [e for e in ref_tuples(ref) if e[1] == j and before(e[0], limit)],
+            [e for e in as_tuples(res.events) if e[1] == j and before(e[0], limit)])
+        assert not missing and not extra, f"missed by the solver: {missing}; not in the reference: {extra}"
     for t, W_ref, v_ref in zip(ref.times, ref.W, ref.v):
-        if W_ref is None:  # after a sliding stop
+        if W_ref is None or t > horizon:  # after a stop
             continue
         W, v = res.state_at(t)
         errors = neuron_errors(W_ref, v_ref, W, v)
-        assert errors.max() <= STATE_RTOL, (t, errors)
-    errors = neuron_errors(ref.W_final, ref.v_final, res.W, res.v)
-    assert errors.max() <= STATE_RTOL, errors
-    return res, ref
+        compared = t < first  # (h,) neurons still before their first ambiguity
+        assert np.all(errors[compared] <= STATE_RTOL), (t, errors)
+    if complete:
+        errors = neuron_errors(ref.W_final, ref.v_final, res.W, res.v)
+        assert errors.max() <= STATE_RTOL, errors
+    return res, ref, complete
 
 
 # -- strategies -------------------------------------------------------------------------
@@ -98,17 +125,19 @@ def flow_problems(draw, *, max_n: int = 5, max_d: int = 3, max_h: int = 3, bound
     h in [1, max_h].
 
     Entries are multiples of 1/q in [-bound, bound], with q = 1 (small integers: samples
-    exactly on a boundary, duplicated samples and cancelling sums are frequent) or
-    q = 1000 (bounded floats, generic position, never so small that products underflow).
-    y holds both labels: samples 0 and 1 are +1 and -1, the others drawn. v0 is never 0:
-    |v0| >= 1/q (v_j(0) = 0 next to a boundary sample is a second-order case with a test
-    of its own). Cost: O((n + h) d) draws. Shrinks towards n = 2, d = 1, h = 1, q = 1 and
-    entries 0 (v0 towards +-1/q).
+    exactly on a boundary, duplicated samples and cancelling sums are frequent) or q = 64
+    (bounded floats with fractional parts). The grid is dyadic so that float64 evaluates
+    every initial pre-activation exactly in any summation order; a decimal tie such as
+    0.001 * 0.001 - 0.001 * 0.001 can come out as ~1e-22 under a fused multiply-add, which
+    no float64 solver is expected to resolve. y holds both labels: samples 0 and 1 are +1
+    and -1, the others drawn. v0 is never 0: |v0| >= 1/q (v_j(0) = 0 next to a boundary
+    sample is a second-order case with a test of its own). Cost: O((n + h) d) draws.
+    Shrinks towards n = 2, d = 1, h = 1, q = 1 and entries 0 (v0 towards +-1/q).
     """
     n = draw(st.integers(min_value=2, max_value=max_n))
     d = draw(st.integers(min_value=1, max_value=max_d))
     h = draw(st.integers(min_value=1, max_value=max_h))
-    q = draw(st.sampled_from([1, 1000]))
+    q = draw(st.sampled_from([1, 64]))
     entries = st.integers(min_value=-bound * q, max_value=bound * q)
 
     def matrix(rows):
@@ -129,7 +158,8 @@ def flow_problems(draw, *, max_n: int = 5, max_d: int = 3, max_h: int = 3, bound
 @given(flow_problems())
 def test_matches_40_digit_reference(problem):
     X, y, W0, v0 = problem
-    assert_matches_reference(X, y, W0, v0, 1.0, times=(0.5,))
+    _, _, complete = assert_matches_reference(X, y, W0, v0, 1.0, times=(0.5,))
+    event("compared to t = 1" if complete else "compared up to an ambiguity of the rule")
 
 
 def test_reference_check_rejects_a_perturbed_flow():
@@ -153,7 +183,7 @@ V0_SEP = np.array([1.0, 1.0, -1.0])  # |v_j| = ||w_j||
 
 
 def test_long_horizon_directions_match_reference():
-    res, ref = assert_matches_reference(X_SEP, Y_SEP, W0_SEP, V0_SEP, 1.0)  # the early events
+    res, ref, _ = assert_matches_reference(X_SEP, Y_SEP, W0_SEP, V0_SEP, 1.0, ambiguity_allowed=False)  # the early events
     res = gradient_flow(X_SEP, Y_SEP, W0_SEP, V0_SEP, 300.0)
     ref = reference_flow(X_SEP, Y_SEP, W0_SEP, V0_SEP, [300.0])
     assert res.status == "ok"
@@ -295,7 +325,7 @@ BOUNDARY_W0 = np.array([[1.0, 1.0]])
 
 def test_boundary_sample_at_t0_enters_when_it_grows():
     y, v0 = np.array([1.0, 1.0]), np.array([1.0])  # rate +1: enters; after it, a = (2, -1)
-    res, ref = assert_matches_reference(BOUNDARY_X, y, BOUNDARY_W0, v0, 1.0, times=(0.25,))
+    res, ref, _ = assert_matches_reference(BOUNDARY_X, y, BOUNDARY_W0, v0, 1.0, times=(0.25,), ambiguity_allowed=False)
     first = res.events[0]
     # 1e-15: the event is at t = 0 up to the rounding of log(1 + O(eps))
     assert (first.neuron, first.sample, first.direction) == (0, 1, 1) and abs(first.time) <= 1e-15
@@ -306,7 +336,7 @@ def test_boundary_sample_at_t0_enters_when_it_grows():
 
 def test_boundary_sample_at_t0_stays_inactive_when_it_shrinks():
     y, v0 = np.array([1.0, -1.0]), np.array([-1.0])  # rate -1: stays out
-    res, ref = assert_matches_reference(BOUNDARY_X, y, BOUNDARY_W0, v0, 1.0, times=(0.25,))
+    res, ref, _ = assert_matches_reference(BOUNDARY_X, y, BOUNDARY_W0, v0, 1.0, times=(0.25,), ambiguity_allowed=False)
     assert all(e.sample != 1 for e in res.events)
     assert res.activation_pattern(0.0)[0].tolist() == [True, False]
     for t in (0.25, 1.0):
@@ -320,7 +350,7 @@ def test_boundary_sample_at_t0_with_zero_output_weight_enters():
     # g'' = <w0, a> <a, x_1> = 3 > 0). Left inactive, x_1 would have <w, x_1> > 0 for all
     # t > 0 while not counted, contradicting relu'(0) = 0 only at 0.
     y, v0 = np.array([1.0, 1.0]), np.array([0.0])
-    res, ref = assert_matches_reference(BOUNDARY_X, y, BOUNDARY_W0, v0, 1.0, times=(0.5,))
+    res, ref, _ = assert_matches_reference(BOUNDARY_X, y, BOUNDARY_W0, v0, 1.0, times=(0.5,), ambiguity_allowed=False)
     for t in (0.1, 0.5, 1.0):
         W, _ = res.state_at(t)
         pre = BOUNDARY_X @ W[0]
@@ -356,7 +386,7 @@ def test_simultaneous_crossings_are_separate_events_at_one_time():
     X = np.array([[1.0, 0.5], [1.0, 0.5], [0.0, 1.0], [-1.0, -3.0]])
     y = np.array([1.0, 1.0, 1.0, -1.0])
     W0, v0 = np.array([[-1.0, 1.0]]), np.array([1.0])
-    res, ref = assert_matches_reference(X, y, W0, v0, 1.0)
+    res, ref, _ = assert_matches_reference(X, y, W0, v0, 1.0, ambiguity_allowed=False)
     pair = [e for e in res.events if e.sample in (0, 1)]
     assert [(e.sample, e.direction) for e in pair[:2]] == [(0, 1), (1, 1)]
     assert pair[0].time == pair[1].time  # one instant, two events
@@ -372,7 +402,7 @@ def test_sliding_stops_the_flow_with_a_readable_message():
     X = np.array([[1.0, 0.0], [0.5, 1.0]])
     y = np.array([-1.0, 1.0])
     W0, v0 = np.array([[1.0, 1.0]]), np.array([1.0])
-    res, ref = assert_matches_reference(X, y, W0, v0, 5.0, times=(0.5,))
+    res, ref, _ = assert_matches_reference(X, y, W0, v0, 5.0, times=(0.5,), ambiguity_allowed=False)
     assert res.status == "sliding" and not res.success
     assert 0 < res.t_end < 5.0
     message = res.message.lower()
