@@ -24,15 +24,18 @@ VERSIONED_PACKAGES = (
 
 
 def commit_description(root: Path) -> str:
-    """``git describe --always --dirty`` of the project, or ``unknown`` outside git."""
+    """``git describe --always`` of the project, with ``-dirty`` when files outside
+    ``reports/`` (which this run rewrites) differ from the commit; ``unknown`` outside git."""
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True)
+        return out.stdout.strip()
+
     try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=root, capture_output=True, text=True, timeout=10, check=True,
-        )
+        described = git("describe", "--always")
+        dirty = git("status", "--porcelain", "--", ".", ":(exclude)reports")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return out.stdout.strip() or "unknown"
+    return (described + ("-dirty" if dirty else "")) if described else "unknown"
 
 
 def package_versions() -> dict[str, str]:
