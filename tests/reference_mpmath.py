@@ -46,8 +46,8 @@ Event location (what makes the flow piecewise smooth):
       the order in which those samples change is a choice the rule does not make; at a
       tangency (a crossing with d/dt <w, x_i> = 0, a double root) the sample may touch
       and go or stop on the boundary (near-tangencies, rate below TANGENCY_RTOL, are
-      counted too: their times are ill-conditioned in float64). Such times are recorded in ``ambiguous`` and the
-      flow after them is one reading.
+      counted too: their times are ill-conditioned in float64). Such times are recorded
+      in ``ambiguous`` and the flow after them is one reading.
 
 Long horizons are no problem: mpmath numbers have an unbounded exponent, so ||(w, v)|| ~
 e^{300 ||a||} is represented exactly as it is; ``unit`` gives directions.

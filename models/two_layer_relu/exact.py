@@ -52,8 +52,13 @@ from models.two_layer_relu.result import (
 # Relative agreement of crossing times that counts as simultaneous: float64 root
 # computations of distinct crossings that truly coincide agree to ~1e-15.
 SIMULTANEOUS_RTOL = 1e-12
+# Crossings within this many units of k s of each other at the start of a segment are
+# simultaneous too (roots at s = 0 come out as 0 or ~1e-16).
+SIMULTANEOUS_ATOL = 1e-14
 # A root at z slightly below 1 from rounding is a crossing at s = 0 (z = e^{ks} >= 1).
 ROOT_SLACK = 1e-12
+# |<a_hat, x_i>|, |<w_perp, x_i>| below this times ||x_i|| (unit w) are treated as exact zeros.
+PARKED_RTOL = 1e-12
 
 
 def validate_problem(X, y, W0, v0, t_end) -> tuple[np.ndarray, ...]:
@@ -125,6 +130,12 @@ def _crossing_times(X, active, a_hat, w_perp, alpha, beta, k) -> np.ndarray:
     """(m, n) time s >= 0 of each sample's next activation change for each neuron (inf if none)."""
     b = a_hat @ X.T  # (m, n)
     c = w_perp @ X.T  # (m, n)
+    # Inner products below 1e-12 ||x_i|| (w is a unit vector here) are rounding noise of
+    # exact zeros: a sample orthogonal to a (b = 0) cannot cross, and one parked on its
+    # boundary must not get roots from noise.
+    floor = PARKED_RTOL * np.linalg.norm(X, axis=1)
+    b = np.where(np.abs(b) <= floor, 0.0, b)
+    c = np.where(np.abs(c) <= floor, 0.0, c)
     qa, qb, qc = alpha[:, None] * b, c, beta[:, None] * b  # qa z^2 + qb z + qc = 0, z = e^{ks}
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         disc = qb**2 - 4 * qa * qc
@@ -206,7 +217,7 @@ def linear_loss_flow(X, y, W0, v0, t_end: float, *, max_events: int = 100_000) -
         idx, s = idx[go], s[go]
         new_units, new_logs = _advance(k[go], a_hat[go], w_perp[go], alpha[go], beta[go], logs[idx], s)
         units[idx], logs[idx], tau[idx] = new_units, new_logs, tau[idx] + s
-        flipped = times[go] <= s[:, None] * (1 + SIMULTANEOUS_RTOL)  # (m, n)
+        flipped = times[go] <= (s * (1 + SIMULTANEOUS_RTOL) + SIMULTANEOUS_ATOL / k[go])[:, None]  # (m, n)
         active[idx] ^= flipped
         for r, i in zip(*np.nonzero(flipped)):
             events.append(Event(float(tau[idx[r]]), int(idx[r]), int(i), 1 if active[idx[r], i] else -1))
