@@ -28,7 +28,8 @@ def report() -> dict:
 
 
 def test_schema(report):
-    validate_report(report)
+    validate_report(report)  # raises ReportSchemaError on any deviation from DESIGN.md's schema
+    assert report["claims"], "the report lists no claims"
 
 
 def test_every_registered_claim_is_reported(report):
