@@ -69,6 +69,13 @@ class Claim:
         instance_arrays: names of the arrays ``evaluate`` needs from an instance.
         evaluate: the statement *as printed* evaluated on one instance; the
             ``check`` command and counterexample replays call it.
+        probe_evaluate: the statement the checks *verify* on one instance (the
+            corrected form for an erratum); assumption probes evaluate it on instances
+            that violate one assumption. None means ``evaluate`` (when the claim is
+            not an erratum or refuted).
+        instance_bounds: keyword arguments for
+            :func:`claims.framework.assumptions.instances` (sizes such as ``max_n``,
+            ``max_h``) that keep a probe of this claim within its time budget.
     """
 
     id: str
@@ -80,6 +87,8 @@ class Claim:
     counterexample_summary: str | None = None
     instance_arrays: tuple[str, ...] = ()
     evaluate: Callable[[Instance], Evaluation] | None = None
+    probe_evaluate: Callable[[Instance], Evaluation] | None = None
+    instance_bounds: Mapping[str, int | float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.match(self.id):
@@ -107,6 +116,16 @@ class Claim:
                 f"claim {self.id!r} is {self.expected_verdict}: it needs evaluate() so that "
                 "its saved counterexample can be replayed"
             )
+
+    @property
+    def verified_form(self) -> Callable[[Instance], Evaluation] | None:
+        """What a probe evaluates: ``probe_evaluate``, else ``evaluate`` unless that is a
+        printed form known to fail (erratum, refuted); None if the claim takes no instance."""
+        if self.probe_evaluate is not None:
+            return self.probe_evaluate
+        if self.expected_verdict in ("erratum", "refuted"):
+            return None
+        return self.evaluate
 
     @property
     def counterexample_file(self) -> str:

@@ -1,0 +1,115 @@
+"""The training dynamics an instance asks for: the paper's flow, or a referee's variant.
+
+Claims of Section 5.2 and Appendix D are about gradient *flow* of the two-layer ReLU network
+under the *linear* loss. A referee probing them asks what happens with a finite step or the
+logistic loss instead. An instance selects the dynamics with two optional scalar arrays,
+next to ``X`` (n, d), ``y`` (n,), ``W0`` (h, d), ``v0`` (h,):
+
+- ``eta`` (shape () or (1,)), a step size > 0: discrete gradient descent with that step,
+  run for ceil(t / eta) steps to stand for time t (absent: gradient flow);
+- ``logistic`` (shape () or (1,)), 1.0: the logistic loss log(1 + e^{-u}) instead of the
+  linear loss -u (absent or 0.0: linear loss).
+
+A claim that evaluates a trained network calls :func:`evolve`, so the same evaluation
+serves the paper's setting and every variant, and ``python -m claims check`` replays a
+variant from the saved file alone.
+
+References:
+    Section 5.2, eq. (2); Appendix D.1, eqs (18)-(19); Section 4 (the paper's own
+    experiment uses gradient descent with step 0.001).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.two_layer_relu import gradient_flow
+from models.two_layer_relu.descent import gradient_descent
+
+VARIANT_KEYS = ("eta", "logistic")
+
+
+class DynamicsError(ValueError):
+    """An instance's ``eta`` or ``logistic`` entry is malformed (the message names it)."""
+
+
+@dataclass(frozen=True)
+class EndState:
+    """The network after training for time ``t`` (or the steps standing for it).
+
+    Attributes (h neurons, d inputs, n samples):
+        W_unit (h, d), v_unit (h,): (w_j, v_j) / ||(w_j, v_j)||, finite at any horizon.
+        log_norm (h,): log ||(w_j, v_j)|| (-inf for a neuron at the origin).
+        active (h, n): <w_j, x_i> > 0 at the end (relu'(0) = 0).
+        status: "ok", or why the run stopped early ("sliding", "max_events", "failed",
+            "overflow" for descent whose weights left float64).
+        label: the dynamics used, e.g. "flow/linear", "gd(eta=0.01)/logistic".
+    """
+
+    W_unit: np.ndarray
+    v_unit: np.ndarray
+    log_norm: np.ndarray
+    active: np.ndarray
+    status: str
+    label: str
+
+
+def _scalar(inst: Mapping[str, np.ndarray], key: str) -> float | None:
+    if key not in inst:
+        return None
+    arr = np.asarray(inst[key], dtype=np.float64)
+    if arr.size != 1 or not np.isfinite(arr).all():
+        raise DynamicsError(f"{key} must be one finite number; got {np.asarray(inst[key]).tolist()!r}")
+    return float(arr.reshape(()))
+
+
+def variant(inst: Mapping[str, np.ndarray]) -> tuple[float | None, str]:
+    """(eta or None, loss name) requested by the instance; DynamicsError if malformed."""
+    eta = _scalar(inst, "eta")
+    if eta is not None and not eta > 0:
+        raise DynamicsError(f"eta must be > 0; got {eta!r}")
+    flag = _scalar(inst, "logistic")
+    if flag not in (None, 0.0, 1.0):
+        raise DynamicsError(f"logistic must be 0.0 or 1.0; got {flag!r}")
+    return eta, "logistic" if flag == 1.0 else "linear"
+
+
+def describe(inst: Mapping[str, np.ndarray]) -> str:
+    """Short label of the dynamics the instance asks for."""
+    eta, loss = variant(inst)
+    return f"{'flow' if eta is None else f'gd(eta={eta:g})'}/{loss}"
+
+
+def evolve(inst: Mapping[str, np.ndarray], t: float, *, max_steps: int = 200_000) -> EndState:
+    """Train the instance's network for time ``t`` with the dynamics it asks for.
+
+    Flow: models.two_layer_relu.gradient_flow (exact for the linear loss, DOP853 with events
+    for the logistic one). Descent: models.two_layer_relu.descent.gradient_descent with
+    ceil(t / eta) steps, at most ``max_steps`` (DynamicsError beyond).
+    """
+    X, y, W0, v0 = (np.asarray(inst[k], dtype=np.float64) for k in ("X", "y", "W0", "v0"))
+    eta, loss = variant(inst)
+    label = describe(inst)
+    if eta is None:
+        res = gradient_flow(X, y, W0, v0, t, loss=loss)
+        W_unit, v_unit, log_norm = res.unit_state_at(res.t_end)
+        return EndState(W_unit, v_unit, log_norm, res.activation_pattern(res.t_end), res.status, label)
+    steps = math.ceil(t / eta)
+    if steps > max_steps:
+        raise DynamicsError(f"eta = {eta:g} needs {steps} steps to reach t = {t:g}; at most {max_steps}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        res = gradient_descent(X, y, W0, v0, eta=eta, steps=steps, loss=loss)
+        state = np.hstack([res.W, res.v[:, None]])
+        norms = np.linalg.norm(state, axis=1)
+    if not np.all(np.isfinite(state)) or not np.all(np.isfinite(norms)):
+        h, d = W0.shape
+        nan = np.full(h, np.nan)
+        return EndState(np.full((h, d), np.nan), nan, nan, np.zeros((h, X.shape[0]), bool), "overflow", label)
+    unit = np.divide(state, norms[:, None], out=np.zeros_like(state), where=norms[:, None] > 0)
+    with np.errstate(divide="ignore"):
+        log_norm = np.log(norms)
+    return EndState(unit[:, :-1], unit[:, -1], log_norm, (res.W @ X.T) > 0, "ok", label)
