@@ -46,6 +46,7 @@ from models.two_layer_relu.result import (
     Event,
     FlowInputError,
     FlowResult,
+    LazySegments,
     Segment,
 )
 
@@ -102,12 +103,15 @@ def _advance(k, a_hat, w_perp, alpha, beta, log_norm, s):
     """
     ks = k * s
     with np.errstate(divide="ignore"):
-        logs = np.stack([np.log(np.abs(alpha)) + ks, np.log(np.abs(beta)) - ks,
-                         np.log(np.linalg.norm(w_perp, axis=1))])
-    top = logs.max(axis=0)  # (m,)
+        grow_log = np.log(np.abs(alpha)) + ks
+        decay_log = np.log(np.abs(beta)) - ks
+        perp_log = 0.5 * np.log(np.einsum("ij,ij->i", w_perp, w_perp))
+    top = np.maximum(np.maximum(grow_log, decay_log), perp_log)  # (m,)
     grow, decay = alpha * np.exp(ks - top), beta * np.exp(-ks - top)
-    vec = np.hstack([(grow + decay)[:, None] * a_hat + w_perp * np.exp(-top)[:, None], (grow - decay)[:, None]])
-    m = np.linalg.norm(vec, axis=1)
+    vec = np.empty((a_hat.shape[0], a_hat.shape[1] + 1))
+    vec[:, :-1] = (grow + decay)[:, None] * a_hat + w_perp * np.exp(-top)[:, None]
+    vec[:, -1] = grow - decay
+    m = np.sqrt(np.einsum("ij,ij->i", vec, vec))
     return vec / m[:, None], log_norm + top + np.log(m)
 
 
@@ -126,34 +130,80 @@ class _Mode:
         return units[0], float(logs[0])
 
 
-def _crossing_times(X, active, a_hat, w_perp, alpha, beta, k) -> np.ndarray:
-    """(m, n) time s >= 0 of each sample's next activation change for each neuron (inf if none)."""
-    b = a_hat @ X.T  # (m, n)
-    c = w_perp @ X.T  # (m, n)
+def _crossing_times(Xt, floor, active, a_hat, w_perp, alpha, beta, k) -> np.ndarray:
+    """(m, n) time s >= 0 of each sample's next activation change for each neuron (inf if none).
+
+    Xt: (d, n) the data transposed; floor: (n,) PARKED_RTOL ||x_i||.
+    """
+    b = a_hat @ Xt  # (m, n)
+    c = w_perp @ Xt  # (m, n)
     # Inner products below 1e-12 ||x_i|| (w is a unit vector here) are rounding noise of
     # exact zeros: a sample orthogonal to a (b = 0) cannot cross, and one parked on its
     # boundary must not get roots from noise.
-    floor = PARKED_RTOL * np.linalg.norm(X, axis=1)
-    b = np.where(np.abs(b) <= floor, 0.0, b)
-    c = np.where(np.abs(c) <= floor, 0.0, c)
+    b[np.abs(b) <= floor] = 0.0
+    c[np.abs(c) <= floor] = 0.0
     qa, qb, qc = alpha[:, None] * b, c, beta[:, None] * b  # qa z^2 + qb z + qc = 0, z = e^{ks}
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        disc = qb**2 - 4 * qa * qc
-        root = np.sqrt(np.where(disc >= 0, disc, np.nan))
-        q = -(qb + np.where(qb >= 0, 1.0, -1.0) * root) / 2
-        z1 = np.where(qa != 0, q / qa, np.where(qb != 0, -qc / qb, np.nan))
-        z2 = np.where(q != 0, qc / q, np.nan)
-        times = np.full(b.shape, np.inf)
-        for z in (z1, z2):
-            ok = np.isfinite(z) & (z >= 1 - ROOT_SLACK)
-            z = np.where(ok, np.maximum(z, 1.0), 1.0)
-            slope = qa * z - qc / z  # sign of d/dz of b alpha z + c + b beta / z
-            curvature = qa * z + qc / z  # sign of the second derivative in time where the slope is 0
-            # active leaves, inactive enters; a zero rate with positive curvature (v = 0 at
-            # a boundary sample) still enters
-            right_way = np.where(active, slope < 0, (slope > 0) | ((slope == 0) & (curvature > 0)))
-            times = np.where(ok & right_way, np.minimum(times, np.log(z) / k[:, None]), times)
+        disc = qb * qb - 4 * qa * qc
+        q = -0.5 * (qb + np.copysign(np.sqrt(disc), qb))  # nan where disc < 0 (no real root)
+        # Both roots, stacked (2, m, n): q/qa and qc/q (stable forms); -qc/qb when the
+        # quadratic is linear. Non-finite roots (0/0, x/0) are no roots.
+        z = np.stack([np.where(qa != 0, q / qa, -qc / qb), qc / q])
+        ok = (z >= 1 - ROOT_SLACK) & (z < np.inf)
+        z = np.where(ok, np.maximum(z, 1.0), 1.0)
+        slope = qa * z - qc / z  # sign of d/dz of b alpha z + c + b beta / z
+        # active leaves (slope < 0), inactive enters (slope > 0): slope * leaving < 0 with
+        # leaving = +1 for active pairs, -1 for inactive ones
+        leaving = np.where(active, 1.0, -1.0)
+        right_way = slope * leaving < 0
+        flat = slope == 0
+        if flat.any():  # a zero rate with positive curvature (qa z + qc / z, the second
+            # derivative's sign: v = 0 at a boundary sample) still enters
+            right_way |= flat & ~active & (qa * z + qc / z > 0)
+        times = np.where(ok & right_way, np.log(z), np.inf).min(axis=0) / k[:, None]
     return times
+
+
+def can_slide(gram: np.ndarray, y: np.ndarray) -> bool:
+    """Whether sliding is possible: False when <y_i x_i, y_l x_l> > 0 for all i, l.
+
+    Then a neuron's field at the boundary of sample i is d/dt <w_j, x_i> = v_j <a_j, x_i>
+    with <a_j, y_i x_i> > 0 whenever a_j != 0 (a_j is a signed sum of the y_l x_l over the
+    active set), so the rate's sign sgn(v_j) y_i does not depend on the active set: a sample
+    that has just crossed keeps moving the same way (the argument of Claim 1, eq. (28)).
+    gram: (n, n) X X^T; y: (n,) labels.
+    """
+    return not bool(np.all(gram * np.outer(y, y) > 0))
+
+
+class _Rounds:
+    """Segments recorded as arrays, one record per round and group of neurons.
+
+    A record is (idx (m,), start times (m,), units (m, d+1), log-norms (m,), active (m, n),
+    mode parameters or None for frozen neurons). ``segments`` builds the per-neuron Segment
+    lists only when a query needs them (FlowResult gets a LazySegments).
+    """
+
+    def __init__(self, h: int) -> None:
+        self.h = h
+        self.records: list[tuple] = []
+
+    def add(self, idx, starts, units, logs, active, modes=None) -> None:
+        self.records.append((idx, starts, units, logs, active, modes))
+
+    def segments(self, stop_time: float) -> list[list[Segment]]:
+        lists: list[list[Segment]] = [[] for _ in range(self.h)]
+        for idx, starts, units, logs, active, modes in self.records:
+            for r, j in enumerate(idx.tolist()):
+                start = float(starts[r])
+                if start > stop_time:
+                    continue
+                mode = None
+                if modes is not None:
+                    k, a_hat, w_perp, alpha, beta = modes
+                    mode = _Mode(k[r], a_hat[r], w_perp[r], alpha[r], beta[r], logs[r])
+                lists[j].append(Segment(start, units[r], float(logs[r]), active[r], mode))
+        return lists
 
 
 def linear_loss_flow(X, y, W0, v0, t_end: float, *, max_events: int = 100_000) -> FlowResult:
@@ -171,73 +221,96 @@ def linear_loss_flow(X, y, W0, v0, t_end: float, *, max_events: int = 100_000) -
         logs = np.log(norms)
     tau = np.zeros(h)
     active = (W0 @ X.T) > 0  # (h, n); relu'(0) = 0: boundary samples start inactive
-    segments: list[list[Segment]] = [[] for _ in range(h)]
-    events: list[Event] = []
+    rounds = _Rounds(h)
+    event_parts: list[tuple[np.ndarray, ...]] = []  # (times, neurons, samples, directions) per round
     running = norms > 0  # the origin is a fixed point
-    for j in np.flatnonzero(~running):
-        segments[j].append(Segment(0.0, units[j], -np.inf, active[j].copy()))
+    if not running.all():
+        still = np.flatnonzero(~running)
+        rounds.add(still, tau[still], units[still], np.full(still.size, -np.inf), active[still].copy())
     status, message, stop_time = STATUS_OK, "reached t_end", t_end
     final_units, final_logs = units.copy(), logs.copy()  # frozen neurons keep their state
-    rounds = 0
+    Xt = X.T.copy()  # (d, n)
+    XXt = X @ Xt  # (n, n) Gram matrix, for the boundary velocities after events
+    floor = PARKED_RTOL * np.linalg.norm(X, axis=1)  # (n,)
+    separable = not can_slide(XXt, y)
+    count = 0
     while running.any():
-        if rounds > max_events:
+        if count > max_events:
             status, message = STATUS_MAX_EVENTS, f"more than max_events = {max_events} events for one neuron"
             stop_time = float(tau[running].min())
             break
-        rounds += 1
+        count += 1
         idx = np.flatnonzero(running)
-        a = (active[idx] * y) @ X  # (m, d)
-        k = np.linalg.norm(a, axis=1)
-        for j in idx[k == 0]:  # no active sample, or they cancel: the neuron freezes
-            segments[j].append(Segment(float(tau[j]), units[j], float(logs[j]), active[j].copy()))
-            final_units[j], final_logs[j] = units[j], logs[j]
-        running[idx[k == 0]] = False
-        idx, a, k = idx[k > 0], a[k > 0], k[k > 0]
-        if idx.size == 0:
-            break
+        act = active[idx]  # (m, n)
+        a = (act * y) @ X  # (m, d)
+        k = np.sqrt(np.einsum("ij,ij->i", a, a))
+        dead = k == 0
+        if dead.any():  # no active sample, or they cancel: the neuron freezes
+            still = idx[dead]
+            rounds.add(still, tau[still], units[still], logs[still], act[dead])
+            final_units[still], final_logs[still] = units[still], logs[still]
+            running[still] = False
+            keep = ~dead
+            idx, a, k, act = idx[keep], a[keep], k[keep], act[keep]
+            if idx.size == 0:
+                break
         a_hat = a / k[:, None]
         w, v = units[idx, :d], units[idx, d]
-        p = np.sum(w * a_hat, axis=1)
+        p = np.einsum("ij,ij->i", w, a_hat)
         w_perp = w - p[:, None] * a_hat
         alpha, beta = (p + v) / 2, (p - v) / 2
-        for r, j in enumerate(idx):
-            mode = _Mode(k[r], a_hat[r], w_perp[r], alpha[r], beta[r], logs[j])
-            segments[j].append(Segment(float(tau[j]), units[j], float(logs[j]), active[j].copy(), mode))
-        times = _crossing_times(X, active[idx], a_hat, w_perp, alpha, beta, k)
+        lg = logs[idx]
+        rounds.add(idx, tau[idx], units[idx], lg, act, (k, a_hat, w_perp, alpha, beta))
+        times = _crossing_times(Xt, floor, act, a_hat, w_perp, alpha, beta, k)
         s = times.min(axis=1)
         ends = ~np.isfinite(s) | (tau[idx] + s > t_end)
-        running[idx[ends]] = False
         if ends.any():  # final states of neurons whose last segment reaches t_end
             last = idx[ends]
+            running[last] = False
             final_units[last], final_logs[last] = _advance(
-                k[ends], a_hat[ends], w_perp[ends], alpha[ends], beta[ends], logs[last], t_end - tau[last])
-        go = ~ends
-        if not go.any():
-            break
-        idx, s = idx[go], s[go]
-        new_units, new_logs = _advance(k[go], a_hat[go], w_perp[go], alpha[go], beta[go], logs[idx], s)
+                k[ends], a_hat[ends], w_perp[ends], alpha[ends], beta[ends], lg[ends], t_end - tau[last])
+            go = ~ends
+            if not go.any():
+                break
+            idx, s, times, act = idx[go], s[go], times[go], act[go]
+            k, a_hat, w_perp, alpha, beta, lg = k[go], a_hat[go], w_perp[go], alpha[go], beta[go], lg[go]
+        new_units, new_logs = _advance(k, a_hat, w_perp, alpha, beta, lg, s)
         units[idx], logs[idx], tau[idx] = new_units, new_logs, tau[idx] + s
-        flipped = times[go] <= (s * (1 + SIMULTANEOUS_RTOL) + SIMULTANEOUS_ATOL / k[go])[:, None]  # (m, n)
-        active[idx] ^= flipped
-        for r, i in zip(*np.nonzero(flipped)):
-            events.append(Event(float(tau[idx[r]]), int(idx[r]), int(i), 1 if active[idx[r], i] else -1))
+        flipped = times <= (s * (1 + SIMULTANEOUS_RTOL) + SIMULTANEOUS_ATOL / k)[:, None]  # (m, n)
+        act = act ^ flipped
+        active[idx] = act
+        rows, cols = np.nonzero(flipped)
+        event_parts.append((tau[idx[rows]], idx[rows], cols, np.where(act[rows, cols], 1, -1)))
+        if separable:  # no sliding: see can_slide
+            continue
         # Sliding: a changed sample whose pre-activation the new field pushes straight back.
-        velocity = units[idx, d][:, None] * ((active[idx] * y) @ X @ X.T)  # (m, n) d/dt <w, x_i>
-        back = flipped & np.where(active[idx], velocity < 0, velocity > 0)
-        for r in np.flatnonzero(back.any(axis=1)):
-            j, i = int(idx[r]), int(np.argmax(back[r]))
-            if status != STATUS_SLIDING or tau[j] < stop_time:
-                status, stop_time = STATUS_SLIDING, float(tau[j])
-                message = (f"neuron {j} slides along the boundary <w, x_{i}> = 0 at t = {tau[j]:.17g}: the "
-                           "field points into it from both sides (data not orthogonally separable); the "
-                           "flow is not continued past this time")
-            segments[j].append(Segment(float(tau[j]), units[j], float(logs[j]), active[j].copy()))
-            running[j] = False
+        velocity = new_units[:, d][:, None] * ((act * y) @ XXt)  # (m, n) d/dt <w, x_i>, up to a positive factor
+        back = flipped & np.where(act, velocity < 0, velocity > 0)
+        if back.any():
+            for r in np.flatnonzero(back.any(axis=1)):
+                j, i = int(idx[r]), int(np.argmax(back[r]))
+                if status != STATUS_SLIDING or tau[j] < stop_time:
+                    status, stop_time = STATUS_SLIDING, float(tau[j])
+                    message = (f"neuron {j} slides along the boundary <w, x_{i}> = 0 at t = {tau[j]:.17g}: the "
+                               "field points into it from both sides (data not orthogonally separable); the "
+                               "flow is not continued past this time")
+                rounds.add(np.array([j]), tau[[j]], units[[j]], logs[[j]], active[[j]].copy())
+                running[j] = False
+    events = _events(event_parts, stop_time)
+    segments = LazySegments(lambda: rounds.segments(stop_time))
+    result = FlowResult(final_units[:, :d], final_units[:, d], final_logs, events, status, message,
+                        stop_time, X, y, segments)
     if stop_time < t_end:  # sliding or too many events: everything is cut at the same time
-        segments = [[seg for seg in segs if seg.start <= stop_time] for segs in segments]
-    events.sort(key=lambda e: (e.time, e.neuron, e.sample))
-    result = FlowResult(final_units[:, :d], final_units[:, d], final_logs,
-                        [e for e in events if e.time <= stop_time], status, message, stop_time, X, y, segments)
-    if stop_time < t_end:
         result.W_unit, result.v_unit, result.log_norm = result.unit_state_at(stop_time)
     return result
+
+
+def _events(parts, stop_time: float) -> list[Event]:
+    """Events from per-round arrays, in (time, neuron, sample) order, up to stop_time."""
+    if not parts:
+        return []
+    times, neurons, samples, directions = (np.concatenate(col) for col in zip(*parts))
+    order = np.lexsort((samples, neurons, times))
+    keep = order[times[order] <= stop_time]
+    return [Event(t, j, i, e) for t, j, i, e in zip(times[keep].tolist(), neurons[keep].tolist(),
+                                                    samples[keep].tolist(), directions[keep].tolist())]

@@ -19,6 +19,7 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -63,6 +64,30 @@ class Segment:
     propagate: Propagator | None = None  # None: the neuron is frozen in this segment
 
 
+class LazySegments(Sequence):
+    """Per-neuron segment lists built on first access by ``build()``.
+
+    A solver that records its segments as arrays (one record per round, many neurons at
+    once) hands this to FlowResult instead of building one Segment object per neuron and
+    round up front; queries that never look at segments never pay for them.
+    """
+
+    def __init__(self, build: Callable[[], list[list[Segment]]]) -> None:
+        self._build: Callable[[], list[list[Segment]]] | None = build
+        self._lists: list[list[Segment]] = []
+
+    def _get(self) -> list[list[Segment]]:
+        if self._build is not None:
+            self._lists, self._build = self._build(), None
+        return self._lists
+
+    def __getitem__(self, j):
+        return self._get()[j]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
 @dataclass
 class FlowResult:
     """State of the flow at ``t_end`` plus everything needed to query it at earlier times.
@@ -85,7 +110,7 @@ class FlowResult:
     t_end: float
     X: np.ndarray
     y: np.ndarray
-    segments: list[list[Segment]] = field(repr=False)
+    segments: Sequence[list[Segment]] = field(repr=False)  # per neuron, in time order
 
     @property
     def W(self) -> np.ndarray:
