@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from models.two_layer_relu import STATUS_OK, STATUS_SLIDING, FlowInputError, gradient_flow
+from models.two_layer_relu.exact import can_slide
 
 
 def test_boundary_sample_at_start_activates_when_pushed_in():
@@ -68,6 +69,17 @@ def test_sliding_is_reported():
     assert result.status == STATUS_SLIDING
     assert "slides along the boundary <w, x_1> = 0" in result.message
     assert result.t_end == pytest.approx(result.events[-1].time)
+
+
+def test_sliding_ruled_out_exactly_when_all_signed_samples_have_positive_inner_products():
+    # The solver skips the sliding test when can_slide is False; the sliding instance above
+    # (<y_1 x_1, y_2 x_2> = -0.5) must keep it, an orthogonally separable one may drop it.
+    X = np.array([[1.0, 0.0], [0.5, 1.0]])
+    assert can_slide(X @ X.T, np.array([1.0, -1.0]))
+    assert not can_slide(X @ X.T, np.array([1.0, 1.0]))
+    # boundary: an orthogonal pair (inner product exactly 0) is not separable in the strict sense
+    E = np.eye(2)
+    assert can_slide(E @ E.T, np.array([1.0, 1.0]))
 
 
 @pytest.mark.parametrize("balanced", [True, False])
