@@ -135,8 +135,9 @@ def _crossing_times(Xt, floor, active, a_hat, w_perp, alpha, beta, k) -> np.ndar
 
     Xt: (d, n) the data transposed; floor: (n,) PARKED_RTOL ||x_i||.
     """
-    b = a_hat @ Xt  # (m, n)
-    c = w_perp @ Xt  # (m, n)
+    m = a_hat.shape[0]
+    bc = np.concatenate([a_hat, w_perp]) @ Xt  # (2m, n): one product for both
+    b, c = bc[:m], bc[m:]  # <a_hat, x_i>, <w_perp, x_i>
     # Inner products below 1e-12 ||x_i|| (w is a unit vector here) are rounding noise of
     # exact zeros: a sample orthogonal to a (b = 0) cannot cross, and one parked on its
     # boundary must not get roots from noise.
