@@ -3,18 +3,38 @@
 Statements, as printed:
     "We calculate tr(Sigma_W Sigma_B^+) to measure NC1, and ||v/||v|| - (mu_+ - mu_-)/
      ||mu_+ - mu_-|| || to measure NC3. In binary classification, NC2 is always true, since
-     in that case mu_G = (mu_+ + mu_-)/2 and hence automatically mu_+ - mu_G = -(mu_- - mu_G)."
+     in that case mu_G = (mu_+ + mu_-)/2 and hence automatically mu_+ - mu_G = -(mu_- - mu_G).
+     However, we check <mu_+/||mu_+||, mu_-/||mu_-||> as a metric of NC2, since it measure the
+     progress of neural collapse (second part of Theorem 4), and the orthogonality of class
+     means implies the formulation of simplex ETF consists of centered class means, even for
+     the multi-class problem (Min et al. [9])."
 
 Referee reading. NC2 is automatic with the paper's mu_G (mean of class means, Section 2);
 with the sample-weighted global mean (Papyan et al.'s, and many codebases') and unequal
-class sizes the equinorm part fails. In binary problems Sigma_B = Delta Delta^T / 4
-(Delta = mu_+ - mu_-) has rank one, so tr(Sigma_W Sigma_B^+) = 4 Delta^T Sigma_W Delta /
-||Delta||^4 sees only within-class spread along Delta: it is 0 while features still spread
-orthogonally to Delta. tr(Sigma_W)/tr(Sigma_B) is 0 exactly when Sigma_W = 0. The NC3
-metric is Section 2's NC3 for the classifier rows (w_+, w_-) = (v, -v).
+class sizes the equinorm part fails.
+
+NC1 metric. The paper itself calls tr(Sigma_W Sigma_B^+) -> 0 "a weaker form of NC1"
+(Section 5.1: "Sigma_W Sigma_B^+ -> 0"; Appendix C.1: within-class variability stays
+constant while between-class variability grows, "so tr(Sigma_W Sigma_B^+) -> 0, which is
+weaker form of NC1"): weaker because it is relative to Sigma_B. The erratum here is a
+further blindness: in binary problems Sigma_B = Delta Delta^T / 4 (Delta = mu_+ - mu_-) has
+rank one, so tr(Sigma_W Sigma_B^+) = 4 Delta^T Sigma_W Delta / ||Delta||^4 sees only
+within-class spread along Delta. It is 0 while features still spread orthogonally to Delta
+by any amount relative to Sigma_B, so it measures neither NC1 nor the paper's relative
+weak form. tr(Sigma_W)/tr(Sigma_B) sees every direction and is 0 exactly when Sigma_W = 0;
+as a limit it is relative too (it tends to 0 when Sigma_B outgrows a constant Sigma_W, as in
+Appendix C.1), so it measures the weak form; absolute NC1 needs tr(Sigma_W) on a fixed
+feature scale. The NC3 metric is Section 2's NC3 for the classifier rows (w_+, w_-) = (v, -v).
+
+Orthogonal class means and the simplex ETF. For C = 2 the centred means are always
+antipodal with equal norms (the NC2 remark above), orthogonal or not. For C >= 3 orthogonal
+class means give a simplex ETF of the centred means only when they also have equal norms:
+mu_c = r e_c gives centred Gram r^2 (I - 11^T/C), but e_1, e_2, 2 e_3 are orthogonal and
+their centred means are neither equinorm nor equiangular.
 
 References:
-    Appendix B.3, Section 2; Papyan, Han & Donoho (2020).
+    Appendix B.3, Section 2, Section 5.1, Appendix C.1; Papyan, Han & Donoho (2020);
+    Min, Zhu & Vidal (2025) (reference [9]).
 """
 
 from __future__ import annotations
@@ -22,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import Phase
 from hypothesis import strategies as st
 
 from claims.framework.checks import property_check, require, search_counterexample
@@ -32,12 +53,18 @@ from models.nc_metrics import (
     class_statistics,
     nc2_equiangle,
     nc2_equinorm,
+    nc2_etf_distance,
     nc3_per_class,
     trace_ratio,
 )
+from models.ufm import ufm_flow_closed_form
 
 # 1e-9: metrics of O(1) float64 features built from small integers are exact to ~1e-14.
 METRIC_TOL = 1e-9
+
+# Counterexample searches skip Hypothesis's explain phase, which re-runs a shrunk failure
+# a hundred times to annotate it (the report does not use the annotation).
+SEARCH = {"phases": (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)}
 
 
 @st.composite
@@ -64,11 +91,60 @@ def nc2_is_exact(H, y, *, global_mean: str = "class_means") -> bool:
                 and nc2_equiangle(H, y, global_mean=global_mean) <= METRIC_TOL)
 
 
+def evaluate_nc1_corrected(inst) -> Evaluation:
+    """Corrected: the metric equals 4 Delta^T Sigma_W Delta/||Delta||^4, the trace ratio 4 tr Sigma_W/||Delta||^2."""
+    return Evaluation(holds=nc1_formulas_hold(inst["X"], inst["y"]))
+
+
 def evaluate_nc1_metric(inst) -> Evaluation:
     """'tr(Sigma_W Sigma_B^+) measures NC1': the metric is 0 only when Sigma_W = 0."""
     metric, ratio = binary_nc1(inst["X"], inst["y"]), trace_ratio(inst["X"], inst["y"])
     return Evaluation(holds=not (metric <= METRIC_TOL and ratio > METRIC_TOL),
                       figures={"nc1_metric": metric, "trace_ratio": ratio})
+
+
+def _pairwise_orthogonal(M: np.ndarray) -> bool:
+    """Rows nonzero and pairwise orthogonal (|cos| <= METRIC_TOL)."""
+    norms = np.linalg.norm(M, axis=1)
+    if np.any(norms == 0):
+        return False
+    cos = (M / norms[:, None]) @ (M / norms[:, None]).T
+    return bool(np.all(np.abs(cos[~np.eye(len(M), dtype=bool)]) <= METRIC_TOL))
+
+
+def is_simplex_etf(M: np.ndarray, *, centre: bool = True) -> bool:
+    """The (centred) rows of M (C, d) have equal norms and pairwise cosines -1/(C-1)."""
+    labels = np.arange(M.shape[0])
+    if centre:
+        return bool(nc2_equinorm(M, labels) <= METRIC_TOL and nc2_equiangle(M, labels) <= METRIC_TOL)
+    norms = np.linalg.norm(M, axis=1)  # a broken variant: the uncentred rows
+    cos = (M / norms[:, None]) @ (M / norms[:, None]).T
+    off = cos[~np.eye(len(M), dtype=bool)]
+    return bool(np.std(norms) <= METRIC_TOL * np.mean(norms) and np.all(np.abs(off + 1 / (len(M) - 1)) <= METRIC_TOL))
+
+
+def evaluate_orthogonal_etf(inst) -> Evaluation:
+    """Class means M (C, d) that are pairwise orthogonal have centred means forming a simplex ETF."""
+    M = np.asarray(inst["M"], float)
+    if M.ndim != 2 or M.shape[0] < 2:
+        return Evaluation(holds=True, figures={"classes": float(M.shape[0]) if M.ndim == 2 else 0.0})
+    orthogonal = _pairwise_orthogonal(M)
+    etf = is_simplex_etf(M) if orthogonal else False
+    figures = {"orthogonal": orthogonal, "classes": float(M.shape[0])}
+    if orthogonal:
+        figures["etf_distance"] = nc2_etf_distance(M, np.arange(M.shape[0]))
+    return Evaluation(holds=(not orthogonal) or etf, figures=figures)
+
+
+def evaluate_orthogonal_equinorm_etf(inst) -> Evaluation:
+    """Corrected: orthogonal class means of equal norms have centred means forming a simplex ETF."""
+    M = np.asarray(inst["M"], float)
+    if M.ndim != 2 or M.shape[0] < 2 or not _pairwise_orthogonal(M):
+        return Evaluation(holds=True, figures={"orthogonal": False})
+    norms = np.linalg.norm(M, axis=1)
+    if np.ptp(norms) > METRIC_TOL * norms.max():
+        return Evaluation(holds=True, figures={"orthogonal": True, "equal_norms": False})
+    return Evaluation(holds=is_simplex_etf(M), figures={"orthogonal": True, "equal_norms": True})
 
 
 NC2 = register(Claim(
@@ -79,16 +155,36 @@ NC2 = register(Claim(
 NC1_METRIC = register(Claim(
     id="appendix-b3-nc1-metric",
     paper_ref="Appendix B.3",
-    statement="tr(Sigma_W Sigma_B^+) measures NC1 (Sigma_W -> 0).",
+    statement="tr(Sigma_W Sigma_B^+) measures NC1 (Appendix B.3). The paper calls its vanishing a weaker, "
+              "relative form of NC1 (Section 5.1, Appendix C.1); read: the metric is 0 only when within-class "
+              "variability is negligible relative to between-class variability (tr(Sigma_W)/tr(Sigma_B) = 0).",
     expected_verdict="erratum",
     correction="In binary problems tr(Sigma_W Sigma_B^+) = 4 Delta^T Sigma_W Delta / ||Delta||^4 with "
                "Delta = mu_+ - mu_-: it measures within-class variance along Delta only and is 0 for any "
-               "spread orthogonal to Delta. tr(Sigma_W)/tr(Sigma_B) = 4 tr(Sigma_W)/||Delta||^2 is 0 exactly "
-               "when Sigma_W = 0, and is the NC1 measure that sees all within-class spread.",
+               "spread orthogonal to Delta, whatever its size relative to Sigma_B. tr(Sigma_W)/tr(Sigma_B) = "
+               "4 tr(Sigma_W)/||Delta||^2 sees all within-class spread and is 0 exactly when Sigma_W = 0; like "
+               "the paper's weak form it is relative (scale-free, and it tends to 0 when Sigma_B outgrows a "
+               "constant Sigma_W), so absolute NC1 (Sigma_W -> 0) needs tr(Sigma_W) on a fixed feature scale.",
     counterexample_summary="H = (10, 1), (10, -1) labelled +1 and (0, 0), (0, 0) labelled -1: spread along e_2 "
                            "orthogonal to mu_+ - mu_- = (10, 0) gives tr(Sigma_W Sigma_B^+) = 0, tr(Sigma_W)/tr(Sigma_B) = 0.02",
     instance_arrays=("X", "y"),
     evaluate=evaluate_nc1_metric,
+    probe_evaluate=evaluate_nc1_corrected,
+))
+ORTHOGONAL_ETF = register(Claim(
+    id="appendix-b3-orthogonal-means-etf",
+    paper_ref="Appendix B.3",
+    statement="The orthogonality of class means implies the formulation of simplex ETF consists of centered "
+              "class means, even for the multi-class problem (Min et al. [9]).",
+    expected_verdict="erratum",
+    correction="Orthogonal class means of equal norms ||mu_c|| = r give centred means with Gram "
+               "r^2 (I - 11^T/C): equal norms r sqrt(1 - 1/C) and cosines -1/(C-1), a simplex ETF. Without "
+               "equal norms it fails for C >= 3. For C = 2 the centred means form an ETF for any class means.",
+    counterexample_summary="M = e_1, e_2, 2 e_3 (C = 3): orthogonal class means whose centred means have norms "
+                           "(1, 1, 1.414) and cosines (0, -0.707, -0.707) instead of equal norms and -1/2",
+    instance_arrays=("M",),
+    evaluate=evaluate_orthogonal_etf,
+    probe_evaluate=evaluate_orthogonal_equinorm_etf,
 ))
 NC3_METRIC = register(Claim(
     id="appendix-b3-nc3-metric",
@@ -150,7 +246,7 @@ def orthogonal_spread(draw):
 @pytest.mark.claim(NC1_METRIC.id, kind="property", form="printed")
 def test_nc1_metric_printed(record_property):
     """Printed: the metric is 0 only at Sigma_W = 0; counterexample searched and shrunk."""
-    found = search_counterexample(record_property, NC1_METRIC, orthogonal_spread())
+    found = search_counterexample(record_property, NC1_METRIC, orthogonal_spread(), **SEARCH)
     assert NC1_METRIC.evaluate(found).holds
 
 
@@ -189,6 +285,20 @@ def test_nc1_trace_ratio_detects_spread():
     noise = rng.normal(size=(10, 3))
     values = [trace_ratio(means + s * noise, y) for s in (1.0, 1e-2, 0.0)]
     assert values[0] > values[1] > 0 and values[2] == 0
+
+
+@pytest.mark.claim(NC1_METRIC.id, kind="numerical", form="corrected")
+def test_nc1_trace_ratio_is_relative():
+    """Corrected: the trace ratio is scale-free and, along the C.1 flow, tends to 0 while Sigma_W stays constant."""
+    H0 = np.array([[1.0, 0.5], [0.0, -0.5], [-1.0, 0.3], [0.2, -0.2]])
+    y, v0 = np.array([1, 1, -1, -1.0]), np.array([0.3, 0.1])
+    # 1e-12 relative: rescaling by 7 changes only float64 rounding.
+    assert np.isclose(trace_ratio(7.0 * H0, y), trace_ratio(H0, y), rtol=1e-12)
+    late = ufm_flow_closed_form(H0, v0, y, 6.0).H  # sqrt(n) t = 12: the growing mode dominates
+    spread0 = np.trace(class_statistics(H0, y).sigma_w)
+    # 1e-9 relative: within-class differences are conserved exactly, up to rounding of e^12-sized rows.
+    assert np.isclose(np.trace(class_statistics(late, y).sigma_w), spread0, rtol=1e-9)
+    assert spread0 > 0.1 and trace_ratio(late, y) < 1e-8 * trace_ratio(H0, y)  # Sigma_B grew ~e^{24}
 
 
 @pytest.mark.negative_control(NC1_METRIC.id)
@@ -249,3 +359,71 @@ def test_nc3_metric_negative_control():
     H = np.array([[10.0, 1.0], [10.0, -1.0], [0.0, 5.0], [1.0, 5.0]])
     y = np.array([1, 1, -1, -1.0])
     assert not nc3_matches_section2(H, y, np.array([1.0, 0.3]), centre=False)
+
+
+# ---------------------------------------------------------------------------------------
+# Orthogonal class means and the simplex ETF.
+# ---------------------------------------------------------------------------------------
+@st.composite
+def orthogonal_means(draw):
+    """C in [2, 4] orthogonal class means r_c e_c (d = C), radii r_c small integers.
+
+    Orthogonal by construction; shrinks towards C = 2 and r_c = 1 (which is an ETF, so a
+    failing example keeps C >= 3 and unequal radii).
+    """
+    C = draw(st.integers(2, 4))
+    radii = np.array(draw(st.lists(st.integers(1, 3), min_size=C, max_size=C)), float)
+    return {"M": np.diag(radii)}
+
+
+@pytest.mark.claim(ORTHOGONAL_ETF.id, kind="property", form="printed")
+def test_orthogonal_etf_printed(record_property):
+    """Printed: orthogonal class means give a simplex ETF of centred means; counterexample searched and shrunk."""
+    found = search_counterexample(record_property, ORTHOGONAL_ETF, orthogonal_means(), **SEARCH)
+    assert ORTHOGONAL_ETF.evaluate(found).holds
+
+
+@pytest.mark.claim(ORTHOGONAL_ETF.id, kind="symbolic", form="corrected")
+def test_orthogonal_etf_symbolic():
+    """Corrected: for M M^T = r^2 I_C the centred Gram is r^2 (I - 11^T/C): ETF cosine -1/(C-1) (sympy, C = 3, 4)."""
+    r = sp.symbols("r", positive=True)
+    for C in (3, 4):
+        centring = sp.eye(C) - sp.ones(C, C) / C
+        gram = centring * (r**2 * sp.eye(C)) * centring  # centred Gram for any M with M M^T = r^2 I
+        assert (gram - r**2 * centring).applyfunc(sp.simplify) == sp.zeros(C, C)
+        assert sp.simplify(gram[0, 1] / gram[0, 0] + sp.Rational(1, C - 1)) == 0
+    p_, m_ = sp.Matrix(sp.symbols("p1:4", real=True)), sp.Matrix(sp.symbols("m1:4", real=True))
+    g = (p_ + m_) / 2  # C = 2: any means, orthogonal or not, centre to antipodal vectors
+    assert (p_ - g + (m_ - g)).applyfunc(sp.simplify) == sp.zeros(3, 1)
+
+
+@st.composite
+def orthonormal_frames(draw):
+    """C in [2, 5] equal-norm orthogonal means r Q^T (Q's first C columns, from the QR of a
+    diagonally dominant drawn matrix, so it is invertible), d in [C, C + 2], r in [0.5, 3].
+    Shrinks towards C = 2, d = C, r = 0.5 and Q = I."""
+    C = draw(st.integers(2, 5))
+    d = C + draw(st.integers(0, 2))
+    entries = draw(st.lists(st.floats(-1, 1, allow_nan=False), min_size=d * d, max_size=d * d))
+    A = (d + 1.0) * np.eye(d) + np.array(entries).reshape(d, d)  # ||A - (d+1) I||_2 <= d < d + 1
+    Q = np.linalg.qr(A)[0]  # (d, d) orthogonal
+    r = draw(st.floats(0.5, 3.0, allow_nan=False))
+    return {"M": r * Q[:, :C].T}
+
+
+@pytest.mark.claim(ORTHOGONAL_ETF.id, kind="property", form="corrected")
+def test_orthogonal_etf_equal_norms(record_property):
+    """Corrected: orthogonal equal-norm class means in random frames give a simplex ETF (C up to 5)."""
+    def body(inst):
+        result = evaluate_orthogonal_equinorm_etf(inst)
+        require(result.figures["equal_norms"] and result.holds)
+        require(nc2_etf_distance(inst["M"], np.arange(len(inst["M"]))) <= METRIC_TOL)
+    property_check(record_property, orthonormal_frames(), body)
+
+
+@pytest.mark.negative_control(ORTHOGONAL_ETF.id)
+def test_orthogonal_etf_negative_control():
+    """The ETF check rejects uncentred class means (cosine 0, not -1/(C-1)) and the e_1, e_2, 2 e_3 frame."""
+    M = np.eye(3)
+    assert is_simplex_etf(M) and not is_simplex_etf(M, centre=False)
+    assert not is_simplex_etf(np.diag([1.0, 1.0, 2.0]))

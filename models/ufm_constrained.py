@@ -14,6 +14,14 @@ differential inclusion (16) (a gradient step followed by projection onto the bal
 projection supplies the normal-cone term), and scipy's SLSQP with the norm constraints as
 smooth inequality constraints 1 - ||x||^2 >= 0.
 
+Ball or sphere. (15) and (16) constrain to the unit *balls* ||x|| <= 1, and that is what
+the solvers model by default. Weight normalisation as the paper runs it (Section 4, B.2:
+"we normalize the norm of each neuron to be a constant") fixes the norms, i.e. the unit
+*spheres*; ``constraint="sphere"`` projects onto those instead. Both models have the same
+minimum -n and the same minimisers (they lie on the spheres), but not the same flow: inside
+the balls the normal cones vanish and the flow is the unconstrained one, so v can shrink
+to 0, which the spheres forbid.
+
 References:
     "Linear Loss Classification: Efficient Training Through Neural Collapse", Appendix C.2,
     eqs (15)-(17). Bauschke & Combettes (2017), "Convex Analysis and Monotone Operator
@@ -70,28 +78,70 @@ def project_to_unit_ball(x) -> np.ndarray:
     return x / np.maximum(norms, 1.0)
 
 
-def projected_gradient_descent(H0, v0, y, *, eta: float, steps: int) -> ConstrainedUFMResult:
+def project_to_unit_sphere(x) -> np.ndarray:
+    """Euclidean projection onto {||x|| = 1}: of a vector (d,), or of each row of (n, d).
+
+    Every nonzero vector is scaled to norm 1; a zero vector has no nearest point on the
+    sphere that is unique, and raises UFMInputError.
+    """
+    x = np.array(x, dtype=np.float64)
+    if x.ndim not in (1, 2) or not np.all(np.isfinite(x)):
+        raise UFMInputError(f"x must be a finite 1-D or 2-D array; got {x!r}")
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)  # (1,) or (n, 1)
+    if np.any(norms == 0):
+        raise UFMInputError(f"x has a zero vector, whose projection onto the unit sphere is not unique; got {x!r}")
+    return x / norms
+
+
+_PROJECTIONS = {"ball": project_to_unit_ball, "sphere": project_to_unit_sphere}
+
+
+def _rows_onto_ball(x: np.ndarray) -> np.ndarray:
+    """project_to_unit_ball without validation, for the inner loop (x already checked)."""
+    return x / np.maximum(np.sqrt(np.sum(x * x, axis=-1, keepdims=True)), 1.0)
+
+
+def _rows_onto_sphere(x: np.ndarray) -> np.ndarray:
+    """project_to_unit_sphere without validation; a zero row gives inf/nan (checked after the loop)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return x / np.sqrt(np.sum(x * x, axis=-1, keepdims=True))
+
+
+_FAST_PROJECTIONS = {"ball": _rows_onto_ball, "sphere": _rows_onto_sphere}
+
+
+def projected_gradient_descent(H0, v0, y, *, eta: float, steps: int,
+                               constraint: str = "ball") -> ConstrainedUFMResult:
     """Projected gradient descent on (15), discretising the inclusion (16).
 
     The initial point is first projected onto the feasible set (a no-op when it is
     feasible). Then each step updates simultaneously
         v   <- P(v + eta sum_i y_i h_i),     h_i <- P(h_i + eta y_i v),
-    with P the projection onto the unit ball. The objective's gradient is
-    sqrt(n)-Lipschitz (its Hessian [[0, -y^T (x) I], [-y (x) I, 0]] has norm ||y|| = sqrt(n)),
-    so for eta < 2 / sqrt(n) the loss is non-increasing along the iterates.
+    with P the projection onto the unit ball (``constraint="ball"``, as (15) states) or
+    onto the unit sphere (``constraint="sphere"``, fixed norms as weight normalisation
+    keeps them). The objective's gradient is sqrt(n)-Lipschitz (its Hessian
+    [[0, -y^T (x) I], [-y (x) I, 0]] has norm ||y|| = sqrt(n)), so on the (convex) balls
+    for eta < 2 / sqrt(n) the loss is non-increasing along the iterates.
     """
     H, v, y = validate_problem(H0, v0, y)
     eta = validate_real("eta", eta, positive=True)
     steps = validate_steps(steps)
-    H, v = project_to_unit_ball(H), project_to_unit_ball(v)  # (n, d), (d,)
+    if constraint not in _PROJECTIONS:
+        raise UFMInputError(f"constraint must be 'ball' or 'sphere'; got {constraint!r}")
+    H, v = _PROJECTIONS[constraint](H), _PROJECTIONS[constraint](v)  # (n, d), (d,)
+    project = _FAST_PROJECTIONS[constraint]
     history = np.empty(steps + 1)  # (steps + 1,)
     history[0] = constrained_loss(H, v, y)
+    y_col = y[:, None]  # (n, 1)
     for k in range(steps):
         H, v = (
-            project_to_unit_ball(H + eta * np.outer(y, v)),
-            project_to_unit_ball(v + eta * (y @ H)),
+            project(H + eta * (y_col * v)),
+            project(v + eta * (y @ H)),
         )
-        history[k + 1] = constrained_loss(H, v, y)
+        history[k + 1] = -(y @ (H @ v))
+    if not (np.all(np.isfinite(H)) and np.all(np.isfinite(v))):
+        raise UFMInputError(f"projection onto the unit {constraint} met a zero vector (eta={eta!r}); "
+                            "its projection is not unique")
     return ConstrainedUFMResult(H=H, v=v, loss_history=history, steps=steps)
 
 

@@ -14,6 +14,7 @@ from models.ufm_constrained import (
     constrained_loss,
     constrained_ufm_minimum,
     project_to_unit_ball,
+    project_to_unit_sphere,
     projected_gradient_descent,
     solve_constrained_ufm_scipy,
 )
@@ -96,6 +97,30 @@ def test_projection_by_hand():
                                [[0.0, 1.0], [0.1, 0.0]], atol=1e-15)  # per row
 
 
+def test_sphere_projection_by_hand():
+    np.testing.assert_allclose(project_to_unit_sphere([3.0, 4.0]), [0.6, 0.8], atol=1e-15)
+    np.testing.assert_allclose(project_to_unit_sphere([0.3, 0.4]), [0.6, 0.8], atol=1e-15)  # scaled up
+    np.testing.assert_allclose(project_to_unit_sphere([[0.0, 2.0], [0.1, 0.0]]),
+                               [[0.0, 1.0], [1.0, 0.0]], atol=1e-15)  # per row
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sphere_model_reaches_the_same_optimum(seed):
+    """Fixed norms (weight normalisation) and the balls of (15) share the minimum -n (d >= 2).
+
+    In d = 1 the unit sphere is {-1, +1}: a feature of the wrong sign cannot move at all, so
+    the sphere model is only a flow for d >= 2; a column of ones is appended when d = 1.
+    """
+    H0, v0, y = random_problem(seed)
+    if H0.shape[1] == 1:
+        H0, v0 = np.hstack([H0, np.ones((len(y), 1))]), np.append(v0, 1.0)
+    res = projected_gradient_descent(H0, v0, y, eta=ETA, steps=3000, constraint="sphere")
+    assert np.allclose(np.linalg.norm(res.H, axis=1), 1.0, atol=1e-12)  # rounding of a rescale
+    # 1e-9: as for the ball, linear contraction near the optimum reaches rounding level.
+    assert res.loss_history[-1] == pytest.approx(constrained_ufm_minimum(len(y)), abs=1e-9)
+    assert np.allclose(res.H, np.outer(y, res.v), atol=1e-6)  # sqrt of the loss gap
+
+
 GOOD_H, GOOD_V, GOOD_Y = np.ones((3, 2)), np.ones(2), np.array([1.0, -1.0, 1.0])
 BAD_CALLS = [
     ("H0", lambda: projected_gradient_descent(np.ones(3), GOOD_V, GOOD_Y, eta=0.1, steps=1)),
@@ -110,6 +135,9 @@ BAD_CALLS = [
     ("n", lambda: constrained_ufm_minimum(0)),
     ("n", lambda: constrained_ufm_minimum(2.0)),
     ("x", lambda: project_to_unit_ball(np.ones((2, 2, 2)))),
+    ("x", lambda: project_to_unit_sphere(np.zeros(2))),
+    ("constraint", lambda: projected_gradient_descent(GOOD_H, GOOD_V, GOOD_Y, eta=0.1, steps=1,
+                                                      constraint="box")),
 ]
 
 
