@@ -1,0 +1,103 @@
+"""The report's ``sensitivity`` table: schema, rendering, and rows carried by the plugin.
+
+Rows are what claims/claim_experiment.py records (one per setting and sub-claim); the
+schema is DESIGN.md's plus the ``sensitivity`` key (CONTRIBUTING.md, "Report and contracts").
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import textwrap
+
+import pytest
+
+from claims.framework.report import build_report, render_markdown
+from claims.framework.schema import ReportSchemaError, validate_report
+
+pytest_plugins = ["pytester"]
+
+ROW = {"setting": "default", "subclaim": "nc3", "verdict": "holds", "seeds": 5, "steps": 150,
+       "linear_faster": 5, "logistic_faster": 0, "ties": 0, "p_linear": 0.03125, "p_logistic": 1.0,
+       "median_linear": 4.0, "median_logistic": None, "nonfinite_runs": 0}
+
+
+def report_with(rows, tmp_path) -> dict:
+    claim = {"id": "toy", "paper_ref": "Section 4", "statement": "s", "assumptions": [],
+             "verdict": "verified", "checks": [{"kind": "empirical", "outcome": "pass", "examples": None,
+                                                "detail": "d"}],
+             "counterexample": None, "correction": None, "figures": {}}
+    return build_report([claim], profile="ci", root=tmp_path, sensitivity=rows)
+
+
+def test_valid_rows_pass_and_render(tmp_path):
+    report = report_with([ROW], tmp_path)
+    validate_report(report)
+    text = render_markdown(report)
+    assert "## Sensitivity of the empirical claims" in text
+    assert "| default | nc3 | **holds** | 5 | 150 | 5 / 0 / 0 | 0.0312 | 1 | 4 | not reached | 0 |" in text
+
+
+def test_no_rows_no_section(tmp_path):
+    report = report_with([], tmp_path)
+    validate_report(report)
+    assert "Sensitivity" not in render_markdown(report)
+
+
+BAD_ROWS = [
+    ("verdict", "verified", "verdict"), ("seeds", -1, "seeds"), ("seeds", True, "seeds"),
+    ("p_linear", 1.5, "p_linear"), ("median_logistic", "inf", "median_logistic"),
+    ("setting", "", "setting"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), BAD_ROWS)
+def test_bad_rows_are_rejected(tmp_path, key, value, message):
+    row = dict(ROW, **{key: value})
+    with pytest.raises(ReportSchemaError, match=message):
+        validate_report(report_with([row], tmp_path))
+
+
+def test_missing_or_extra_keys_rejected(tmp_path):
+    report = report_with([ROW], tmp_path)
+    broken = copy.deepcopy(report)
+    del broken["sensitivity"]
+    with pytest.raises(ReportSchemaError, match="sensitivity"):
+        validate_report(broken)
+    extra = report_with([dict(ROW, note="x")], tmp_path)
+    with pytest.raises(ReportSchemaError, match="note"):
+        validate_report(extra)
+
+
+TOY = """
+import json
+import pytest
+from claims.framework.claim import Claim, register
+from claims.framework.plugin import SENSITIVITY_PROPERTY
+
+register(Claim(id="toy-empirical", paper_ref="Section 4", statement="a beats b"))
+ROW = json.loads('''{row}''')
+
+@pytest.mark.claim("toy-empirical", kind="empirical")
+def test_check(record_property):
+    "a beats b over seeds."
+    record_property(SENSITIVITY_PROPERTY, json.dumps(ROW))
+    record_property(SENSITIVITY_PROPERTY, json.dumps(dict(ROW, setting="other")))
+    assert True is not False
+
+@pytest.mark.negative_control("toy-empirical")
+def test_control():
+    assert not (1 > 2)
+"""
+
+
+def test_plugin_carries_rows_into_the_report(pytester):
+    pytester.makeini("[pytest]\nxfail_strict = true\njunit_family = xunit1\n")
+    pytester.makepyfile(claim_toy=textwrap.dedent(TOY.replace("{row}", json.dumps(ROW))))
+    result = pytester.runpytest_subprocess("-p", "claims.framework.plugin", "claim_toy.py")
+    assert result.ret == 0, result.stdout.str()
+    report = json.loads((pytester.path / "reports" / "claims.json").read_text())
+    validate_report(report)
+    # Each row once, although every phase's test report repeats the recorded properties.
+    assert report["sensitivity"] == [ROW, dict(ROW, setting="other")]
+    assert "| other | nc3 | **holds** |" in (pytester.path / "reports" / "claims.md").read_text()

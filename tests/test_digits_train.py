@@ -1,0 +1,82 @@
+"""Training runs: reproducible per seed, recorded at the configured steps, non-finite states
+recorded (not raised), and the recorded metrics equal the NC metrics of the features."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from models.digits_experiment.config import ExperimentConfig
+from models.digits_experiment.data import load_data
+from models.digits_experiment.experiment import compare_subclaim, run_arms, subclaim_time
+from models.digits_experiment.network import DigitsMLP
+from models.digits_experiment.train import STATUS_NONFINITE, STATUS_OK, _threads, train
+from models.nc_metrics import binary_nc1, binary_nc3
+
+SHORT = ExperimentConfig(steps=12, dense_until=4, eval_every=5)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_data(SHORT)
+
+
+def test_same_seed_same_history(data):
+    a, b = train(SHORT, data, 3), train(SHORT, data, 3)
+    for name in a.records:
+        np.testing.assert_array_equal(a[name], b[name])
+    c = train(SHORT, data, 4)
+    assert not np.array_equal(a["nc3"], c["nc3"])
+    np.testing.assert_array_equal(a.steps, [0, 1, 2, 3, 4, 5, 10, 12])
+    assert a.status == STATUS_OK and a.nonfinite_step is None
+
+
+def test_records_are_the_metrics_of_the_features(data):
+    """Step-0 records equal nc_metrics applied to the freshly initialised network's features."""
+    cfg = SHORT.with_loss("logistic")
+    history = train(cfg, data, 7)
+    model = DigitsMLP(data.d, cfg, torch.Generator().manual_seed(7))
+    with torch.no_grad(), _threads(1):  # the thread count train() uses: identical float32 rounding
+        H, _ = model.features(torch.tensor(data.X_train, dtype=torch.float32))
+        v = model.output_weight().double().numpy()
+    # 1e-12: the same float32 features, the same float64 metric code.
+    assert history["nc1"][0] == pytest.approx(binary_nc1(H.double().numpy(), data.y_train), rel=1e-12)
+    assert history["nc3"][0] == pytest.approx(binary_nc3(v, H.double().numpy(), data.y_train), rel=1e-12)
+
+
+def test_nonfinite_run_is_recorded_not_raised(data):
+    """A step size of 1e38 overflows float32: the run ends with status nonfinite and NaN records."""
+    history = train(SHORT.changed(step_size=1e38), data, 0)
+    assert history.status == STATUS_NONFINITE
+    assert history.nonfinite_step is not None and history.nonfinite_step < SHORT.steps
+    assert np.isnan(history["test_accuracy"][-1])
+    assert subclaim_time(history, "accuracy") == float("inf")
+
+
+def test_bad_seed(data):
+    with pytest.raises(ValueError, match="seed"):
+        train(SHORT, data, -1)
+
+
+def test_both_arms_and_controls(data):
+    results = run_arms(SHORT, [0, 1], data)
+    assert [h.config.loss for h in results.linear] == ["linear", "linear"]
+    assert [h.config.loss for h in results.logistic] == ["logistic", "logistic"]
+    same = compare_subclaim(results, "nc3", same_arm="logistic")
+    assert same.ties == 2 and same.verdict == "inconclusive"
+    straight, swapped = compare_subclaim(results, "nc3"), compare_subclaim(results, "nc3", swap=True)
+    assert straight.t_linear == swapped.t_logistic
+    with pytest.raises(ValueError, match="subclaim"):
+        subclaim_time(results.linear[0], "nc4")
+
+
+def test_command_line(capsys):
+    from models.digits_experiment.__main__ import main
+
+    assert main(["--seeds", "2", "--steps", "3", "--set", "loss_reduction=mean"]) == 0
+    out = __import__("json").loads(capsys.readouterr().out)
+    assert out["config"]["loss_reduction"] == "mean" and set(out["subclaims"]) >= {"accuracy", "nc3"}
+    assert len(out["subclaims"]["nc1"]["t_linear"]) == 2
+    assert main(["--set", "width=0"]) == 2
+    assert "width" in capsys.readouterr().err
