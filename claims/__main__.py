@@ -1,4 +1,4 @@
-"""Command line: ``python -m claims {list,report,check}``.
+"""Command line: ``python -m claims {list,report,check,probe}``.
 
 User mistakes never show a traceback: one line on stderr and exit status 2.
 

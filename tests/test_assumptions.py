@@ -12,7 +12,11 @@ from hypothesis import strategies as st
 from claims.framework.assumptions import (
     ASSUMPTIONS,
     BALANCED_INIT,
+    DYNAMICS_IDS,
     EQUAL_CLASS_SIZES,
+    ETA_FRACTION_RANGE,
+    GRADIENT_FLOW,
+    LINEAR_LOSS,
     NON_EXTREME_INIT,
     ORTHOGONAL_SEPARABILITY,
     SMALL_INIT,
@@ -41,6 +45,10 @@ def verdicts(instance):
 
 
 def check_well_formed(instance):
+    assert set(instance) <= {"X", "y", "W0", "v0", "eta", "logistic"}
+    for key in ("eta", "logistic"):
+        if key in instance:
+            assert instance[key].dtype == np.float64 and instance[key].shape == ()
     X, y, W0, v0 = instance["X"], instance["y"], instance["W0"], instance["v0"]
     n, d = X.shape
     h = W0.shape[0]
@@ -56,14 +64,17 @@ def check_well_formed(instance):
 # -- the registry --------------------------------------------------------------------------
 
 
-def test_registry_holds_the_five_assumptions():
+def test_registry_holds_the_seven_assumptions():
     assert IDS == [
         "orthogonal-separability",
         "equal-class-sizes",
         "balanced-init",
         "non-extreme-init",
         "small-init",
+        "gradient-flow",
+        "linear-loss",
     ]
+    assert DYNAMICS_IDS == ("gradient-flow", "linear-loss")
     assert ORTHOGONAL_SEPARABILITY.paper_ref == "Assumption 1"
     assert BALANCED_INIT.paper_ref == "Assumption 2"
     assert NON_EXTREME_INIT.paper_ref == "Assumption 3"
@@ -133,6 +144,49 @@ def test_non_extreme_init_in_one_dimension():
     assert NON_EXTREME_INIT.test(base)
     assert not NON_EXTREME_INIT.test(dict(base, W0=np.array([[-0.001]])))
     assert not NON_EXTREME_INIT.test(dict(base, v0=np.array([-0.001])))
+
+
+def test_dynamics_assumptions_hand_built():
+    # Absent keys are the paper's setting; logistic = 0.0 also means the linear loss.
+    assert GRADIENT_FLOW.test(GOOD) and LINEAR_LOSS.test(GOOD)
+    assert not GRADIENT_FLOW.test(dict(GOOD, eta=np.array(0.01)))
+    assert not GRADIENT_FLOW.test(dict(GOOD, eta=np.array([0.01])))
+    assert LINEAR_LOSS.test(dict(GOOD, logistic=np.array(0.0)))
+    assert not LINEAR_LOSS.test(dict(GOOD, logistic=np.array(1.0)))
+    # They read no data: an instance with only the variant key can be tested.
+    assert GRADIENT_FLOW.arrays == () and LINEAR_LOSS.arrays == ()
+    assert not GRADIENT_FLOW.test({"eta": np.array(0.1)})
+    with pytest.raises(AssumptionArgumentError, match="instance\\['eta'\\] must be one finite number"):
+        GRADIENT_FLOW.test(dict(GOOD, eta=np.array([0.1, 0.2])))
+    with pytest.raises(AssumptionArgumentError, match="instance\\['logistic'\\] must be one finite number"):
+        LINEAR_LOSS.test(dict(GOOD, logistic=np.array(np.nan)))
+
+
+def test_assumption_arrays_are_what_the_tests_read():
+    # Each test succeeds on an instance holding only its declared arrays.
+    for a in ALL:
+        a.test({k: GOOD[k] for k in a.arrays})
+
+
+@MANY
+@given(data=st.data())
+def test_gradient_flow_violator_step_scale(data):
+    # eta = c / sum_i ||x_i||, c in [0.01, 0.2]: eta ||x_a(w)|| <= c for every active set.
+    inst = data.draw(GRADIENT_FLOW.violating())
+    c = float(inst["eta"]) * np.linalg.norm(inst["X"], axis=1).sum()
+    # 1e-12: c is recovered through one division and one sum of <= 8 norms.
+    assert ETA_FRACTION_RANGE[0] * (1 - 1e-12) <= c <= ETA_FRACTION_RANGE[1] * (1 + 1e-12)
+    assert "logistic" not in inst
+
+
+@MANY
+@given(data=st.data())
+def test_dynamics_ids_are_never_left_free(data):
+    # satisfy= naming data assumptions only: the dynamics stay the paper's (no eta, no logistic).
+    inst = data.draw(instances(satisfy=["balanced-init"]))
+    assert "eta" not in inst and "logistic" not in inst
+    inst = data.draw(LINEAR_LOSS.violating())
+    assert float(inst["logistic"]) == 1.0 and "eta" not in inst
 
 
 def test_small_init_bound_is_relative_to_the_largest_point():

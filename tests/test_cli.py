@@ -1,4 +1,4 @@
-"""The ``python -m claims`` command line: list, check, and one table of user mistakes.
+"""The ``python -m claims`` command line: list, check, probe, and one table of user mistakes.
 
 Every mistake must exit 2 with exactly one line on stderr and no traceback.
 """
@@ -31,19 +31,33 @@ def test_list_shows_every_claim(capsys):
     assert all(r["paper_ref"] for r in rows)
 
 
-def test_check_replays_a_counterexample(tmp_path, capsys):
+def test_check_fails_exit_1(tmp_path, capsys):
+    # Mislabelled points (cos(y_1 x_1, y_2 x_2) = -0.8): Lemma 6's evaluation fails there.
     data = tmp_path / "ce.npz"
-    np.savez(data, px=np.array([1.0]), p=np.array([0.0]), f=np.array([-1.0]))
-    assert main(["check", "eq-8-sign-rule", "--data", str(data)]) == 1
+    np.savez(data, X=np.array([[1.0, 0.0], [0.8, 0.6]]), y=np.array([1.0, -1.0]), W0=np.array([[1.0, 0.5]]))
+    assert main(["check", "lemma-6", "--data", str(data)]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert out["claim"] == "eq-8-sign-rule" and out["verdict"] == "fails"
+    assert out["claim"] == "lemma-6" and out["verdict"] == "fails"
 
 
 def test_check_holds_exit_0(tmp_path, capsys):
     data = tmp_path / "ok.npz"
-    np.savez(data, px=np.array([1.0]), p=np.array([0.5]), f=np.array([3.0]))  # p = 1/2: (8) silent, R = inf = 0
-    assert main(["check", "eq-8-sign-rule", "--data", str(data)]) == 0
+    np.savez(data, X=np.array([[1.0, 0.0], [-0.8, -0.6]]), y=np.array([1.0, -1.0]), W0=np.array([[1.0, 0.5]]))
+    assert main(["check", "lemma-6", "--data", str(data)]) == 0
     assert json.loads(capsys.readouterr().out)["verdict"] == "holds"
+
+
+@pytest.fixture
+def printed_only(monkeypatch):
+    """An erratum claim with no verified statement (no probe_evaluate), for this test only."""
+    from claims.framework import claim as claim_module
+    from claims.framework.claim import Claim, Evaluation
+
+    main(["list", "--json"])  # registers the real claims first
+    toy = Claim(id="toy-printed-only", paper_ref="Eq. (1)", statement="s", expected_verdict="erratum",
+                correction="c", counterexample_summary="x = 0", instance_arrays=("X",),
+                evaluate=lambda inst: Evaluation(holds=False))
+    monkeypatch.setitem(claim_module._REGISTRY, toy.id, toy)
 
 
 def _write(tmp_path: Path, name: str, **arrays) -> str:
@@ -82,6 +96,30 @@ def _bad_files(tmp_path: Path) -> dict[str, list[str]]:
         "no subcommand": [],
         "unknown subcommand": ["frobnicate"],
         "check without --data": ["check", "lemma-6"],
+        "zero data point": ["check", "lemma-6", "--data", _write(tmp_path, "z.npz", X=np.array([[1.0, 0.0], [0.0, 0.0]]), y=y, W0=W0)],
+        "complex array": ["check", "lemma-6", "--data", _write(tmp_path, "j.npz", X=X + 1j, y=y, W0=W0)],
+        "eta not positive": ["check", "lemma-6", "--data", _write(tmp_path, "k.npz", X=X, y=y, W0=W0, eta=np.array(-0.1))],
+        "eta not a scalar": ["check", "lemma-6", "--data", _write(tmp_path, "l.npz", X=X, y=y, W0=W0, eta=np.ones(2))],
+        "eta NaN": ["check", "lemma-6", "--data", _write(tmp_path, "m2.npz", X=X, y=y, W0=W0, eta=np.array(np.nan))],
+        "logistic not 0 or 1": ["check", "lemma-6", "--data", _write(tmp_path, "n.npz", X=X, y=y, W0=W0, logistic=np.array(0.5))],
+        "unknown form": ["check", "lemma-6", "--data", str(text), "--form", "corrected"],
+        "no verified form": ["check", "toy-printed-only", "--data", str(text), "--form", "verified"],
+        "probe unknown claim": ["probe", "no-such-claim", "--violate", "small-init"],
+        "probe unknown assumption": ["probe", "lemma-6", "--violate", "separability"],
+        "probe unlisted assumption": ["probe", "lemma-6", "--violate", "small-init"],
+        "probe claim without instance": ["probe", "eq-6-risk-identity", "--violate", "small-init"],
+        "probe without --violate": ["probe", "lemma-6"],
+        "probe claim and --all": ["probe", "lemma-6", "--all", "--violate", "orthogonal-separability"],
+        "probe neither claim nor --all": ["probe", "--violate", "orthogonal-separability"],
+        "probe --all unknown assumption": ["probe", "--all", "--violate", "separability", "--no-write"],
+        "probe --no-write without --all": ["probe", "lemma-6", "--violate", "orthogonal-separability", "--no-write"],
+        "max-examples 0": ["probe", "lemma-6", "--violate", "orthogonal-separability", "--max-examples", "0"],
+        "max-examples not a number": ["probe", "lemma-6", "--violate", "orthogonal-separability", "--max-examples", "ten"],
+        "max-examples float": ["probe", "lemma-6", "--violate", "orthogonal-separability", "--max-examples", "2.5"],
+        "seconds 0": ["probe", "lemma-6", "--violate", "orthogonal-separability", "--seconds", "0"],
+        "seconds negative": ["probe", "lemma-6", "--violate", "orthogonal-separability", "--seconds", "-5"],
+        "seconds NaN": ["probe", "lemma-6", "--violate", "orthogonal-separability", "--seconds", "nan"],
+        "seconds inf": ["probe", "--all", "--seconds", "inf", "--no-write"],
     }
 
 
@@ -89,12 +127,17 @@ CASES = [
     "missing file", "not an npz", "single npy", "pickled objects", "missing array", "X not 2-D",
     "length mismatch", "NaN", "inf", "labels not +-1", "one class", "empty data", "W0 dimension",
     "string array", "unknown claim", "claim without instance", "no subcommand", "unknown subcommand",
-    "check without --data",
+    "check without --data", "zero data point", "complex array", "eta not positive", "eta not a scalar",
+    "eta NaN", "logistic not 0 or 1", "unknown form", "no verified form",
+    "probe unknown claim", "probe unknown assumption", "probe unlisted assumption", "probe claim without instance",
+    "probe without --violate", "probe claim and --all", "probe neither claim nor --all",
+    "probe --all unknown assumption", "probe --no-write without --all", "max-examples 0",
+    "max-examples not a number", "max-examples float", "seconds 0", "seconds negative", "seconds NaN", "seconds inf",
 ]
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_user_mistakes_exit_2_with_one_line(case, tmp_path, capsys):
+def test_user_mistakes_exit_2_with_one_line(case, tmp_path, capsys, printed_only):
     table = _bad_files(tmp_path)
     assert set(table) == set(CASES)
     argv = table[case]
@@ -113,7 +156,38 @@ def test_subprocess_mistake_has_no_traceback(tmp_path):
 
 
 def test_help_for_every_subcommand():
-    for sub in ("list", "report", "check"):
+    for sub in ("list", "report", "check", "probe"):
         result = run_cli(sub, "--help")
         assert result.returncode == 0 and "usage" in result.stdout
 
+
+
+def test_check_reports_assumptions_before_the_verdict(tmp_path, capsys):
+    # Separable data (cos(y_1 x_1, y_2 x_2) = 0.8 > 0): inside Lemma 6, where its bound holds.
+    data = _write(tmp_path, "sep.npz", X=np.array([[1.0, 0.0], [-0.8, -0.6]]), y=np.array([1.0, -1.0]),
+                  W0=np.array([[1.0, 0.5]]))
+    assert main(["check", "lemma-6", "--data", data]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out) == ["claim", "assumptions", "verdict", "figures"]
+    assert out["assumptions"] == {"orthogonal-separability": True} and out["verdict"] == "holds"
+    # The same points mislabelled: outside the claim, and the JSON says so before the verdict.
+    data = _write(tmp_path, "mixed.npz", X=np.array([[1.0, 0.0], [0.8, 0.6]]), y=np.array([1.0, -1.0]),
+                  W0=np.array([[1.0, 0.5]]))
+    assert main(["check", "lemma-6", "--data", data]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["assumptions"] == {"orthogonal-separability": False} and out["verdict"] == "fails"
+
+
+def test_check_reports_null_for_an_assumption_it_cannot_test(tmp_path, capsys, monkeypatch):
+    from claims.framework import claim as claim_module
+    from claims.framework.claim import Claim, Evaluation
+
+    toy = Claim(id="toy-needs-v0", paper_ref="Lemma 1", statement="s", assumptions=("balanced-init", "gradient-flow"),
+                instance_arrays=("X", "y"), evaluate=lambda inst: Evaluation(holds=True))
+    main(["list", "--json"])  # registers the real claims first
+    capsys.readouterr()
+    monkeypatch.setitem(claim_module._REGISTRY, toy.id, toy)
+    data = _write(tmp_path, "no_v0.npz", X=np.ones((2, 1)), y=np.array([1.0, -1.0]), W0=np.ones((1, 1)))
+    assert main(["check", toy.id, "--data", data]) == 0
+    # balanced-init reads W0 and v0; the file has no v0. No eta: gradient flow.
+    assert json.loads(capsys.readouterr().out)["assumptions"] == {"balanced-init": None, "gradient-flow": True}

@@ -289,3 +289,20 @@ def test_bad_arguments_raise_flow_input_error_naming_them(bad, name):
     options = {key: value for key, value in bad.items() if key not in GOOD}
     with pytest.raises(FlowInputError, match=f"^{name} "):
         logistic_flow(args["X"], args["y"], args["W0"], args["v0"], args["t_end"], **options)
+
+
+@pytest.mark.parametrize("loss", ["linear", "logistic"])
+def test_zero_horizon_returns_the_start(loss):
+    """t_end = 0: both flows answer every query with the initial state (the logistic flow has no
+    dense-output piece then)."""
+    X = np.array([[1.0, 0.0], [-1.0, 0.2]])
+    y = np.array([1.0, -1.0])
+    W0, v0 = np.array([[0.1, 0.2], [-0.3, 0.1]]), np.array([0.2, -0.1])
+    res = gradient_flow(X, y, W0, v0, 0.0, loss=loss)
+    W, v = res.state_at(0.0)
+    # 1e-14 relative: the state is rebuilt as unit direction times exp(log-norm), a few roundings.
+    assert np.allclose(W, W0, rtol=1e-14, atol=0) and np.allclose(v, v0, rtol=1e-14, atol=0)
+    W_unit, v_unit, log_norm = res.unit_state_at(0.0)
+    norms = np.linalg.norm(np.column_stack([W0, v0]), axis=1)
+    assert np.allclose(log_norm, np.log(norms), rtol=1e-14, atol=1e-15)
+    assert np.allclose(W_unit * norms[:, None], W0, rtol=1e-14, atol=0)

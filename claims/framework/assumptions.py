@@ -14,6 +14,16 @@ of them. Registered assumptions (``ASSUMPTIONS``, in this order):
   v_j(0) < 0 => cos(w_j(0), x_+) < 1, with x_+, x_- the class sums of eq (22).
 - ``small-init`` (not stated by the paper; the regime of Min et al. [8], on which
   Appendix D.2 builds): max_j max(||w_j(0)||, |v_j(0)|) <= 1e-2 / max_i ||x_i||.
+- ``gradient-flow`` (Section 5.2): the network is trained by gradient flow; violated by an
+  instance carrying a step size ``eta`` (discrete gradient descent, see
+  :mod:`claims.framework.dynamics`).
+- ``linear-loss`` (Section 5.2, eq. (2)): the loss is l(u) = -u; violated by an instance
+  carrying ``logistic`` = 1.0.
+
+The first five are properties of the data and the initialisation; the last two are
+properties of the *dynamics* (``DYNAMICS_IDS``): they are never left free. An instance
+satisfies them unless they are violated on purpose, so a claim that names only some data
+assumptions in ``satisfy=`` still gets the paper's flow and loss.
 
 All generators are *constructive*: every drawn instance satisfies (or violates) what it
 must by construction, never by rejection, so no example is filtered away. The one
@@ -101,6 +111,15 @@ CLASS_SUM_GUARD = 0.05
 
 # Raw direction draws shorter than this are replaced by a fixed direction (see _unit).
 _DEGENERATE = 1e-3
+
+# gradient-flow violator: eta = c / sum_i ||x_i|| with c drawn in this range. Under the
+# linear loss a neuron's (w_j, v_j) moves by the linear system with matrix
+# [[0, x_a], [x_a^T, 0]], whose rate ||x_a(w_j)|| <= sum_i ||x_i|| scales like ||x||, not
+# ||x||^2 (a smoothness constant of a bounded loss); so eta ||x_a|| <= c: a step of 1% to 20%
+# of the fastest neuron's e-folding time. Smaller is indistinguishable from the flow at our
+# sizes; larger no longer stands for a flow at all. Under Assumption 1 the rate is at least
+# sqrt(mu) sum_i ||x_i||, so the step is never negligible either.
+ETA_FRACTION_RANGE = (0.01, 0.2)
 
 
 # ---------------------------------------------------------------------------------------
@@ -208,6 +227,27 @@ def _test_small_init(instance: Mapping[str, np.ndarray]) -> bool:
     return largest <= small_init_bound(X)
 
 
+def _optional_scalar(instance: Mapping[str, np.ndarray], key: str) -> float | None:
+    """The instance's scalar ``key`` (shape () or (1,)), or None when absent."""
+    if key not in instance:
+        return None
+    value = np.asarray(instance[key])
+    if value.size != 1 or value.dtype.kind not in "biuf" or not np.all(np.isfinite(value)):
+        raise AssumptionArgumentError(
+            f"instance[{key!r}] must be one finite number; got {value.tolist()!r}"
+        )
+    return float(value.reshape(()))
+
+
+def _test_gradient_flow(instance: Mapping[str, np.ndarray]) -> bool:
+    # Any eta at all means discrete steps; its value is validated by the dynamics.
+    return _optional_scalar(instance, "eta") is None
+
+
+def _test_linear_loss(instance: Mapping[str, np.ndarray]) -> bool:
+    return _optional_scalar(instance, "logistic") in (None, 0.0)
+
+
 # ---------------------------------------------------------------------------------------
 # The assumption object and the registry
 # ---------------------------------------------------------------------------------------
@@ -224,12 +264,17 @@ class Assumption:
         paper_ref: where the paper states (or uses) it, e.g. ``Assumption 2``.
         statement: the statement quoted from the paper, or ours where the paper has none.
         test: ``test(instance) -> bool``, whether an instance satisfies it.
+        arrays: the arrays ``test`` needs; an instance without one of them cannot be
+            tested (``python -m claims check`` then reports the assumption as null).
+            The dynamics assumptions need none: an absent ``eta`` or ``logistic`` is the
+            paper's setting.
     """
 
     id: str
     paper_ref: str
     statement: str
     test: Callable[[Mapping[str, np.ndarray]], bool]
+    arrays: tuple[str, ...] = ("X", "y", "W0", "v0")
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.match(self.id):
@@ -273,6 +318,7 @@ ORTHOGONAL_SEPARABILITY = Assumption(
         "cos(y_i x_i, y_j x_j) >= mu."
     ),
     test=_test_orthogonal_separability,
+    arrays=("X", "y"),
 )
 
 EQUAL_CLASS_SIZES = Assumption(
@@ -284,6 +330,7 @@ EQUAL_CLASS_SIZES = Assumption(
         "statements about a stationary bias or symmetric features need it."
     ),
     test=_test_equal_class_sizes,
+    arrays=("X", "y"),
 )
 
 BALANCED_INIT = Assumption(
@@ -291,6 +338,7 @@ BALANCED_INIT = Assumption(
     paper_ref="Assumption 2",
     statement="||w_j(0)|| = |v_j(0)|, for all 1 <= j <= h.",
     test=_test_balanced_init,
+    arrays=("X", "W0", "v0"),
 )
 
 NON_EXTREME_INIT = Assumption(
@@ -313,12 +361,40 @@ SMALL_INIT = Assumption(
         "results assume a small initialisation. The 1e-2 / max_i ||x_i|| rule is ours."
     ),
     test=_test_small_init,
+    arrays=("X", "W0", "v0"),
+)
+
+GRADIENT_FLOW = Assumption(
+    id="gradient-flow",
+    paper_ref="Section 5.2",
+    statement=(
+        "The weights follow the gradient flow d theta / dt = -grad L(theta) (\"the trajectory "
+        "of weights under gradient flow\", Section 5.2). Violated by an instance with a step "
+        "size eta: discrete gradient descent, ceil(t / eta) steps standing for time t."
+    ),
+    test=_test_gradient_flow,
+    arrays=(),
+)
+
+LINEAR_LOSS = Assumption(
+    id="linear-loss",
+    paper_ref="Eq. (2)",
+    statement=(
+        "L(theta) = sum_i -y_i f(x_i; theta), the linear loss l(u) = -u (eq. (2)). Violated by "
+        "an instance with logistic = 1.0: the logistic loss l(u) = log(1 + e^{-u})."
+    ),
+    test=_test_linear_loss,
+    arrays=(),
 )
 
 ASSUMPTIONS: dict[str, Assumption] = {
     a.id: a
-    for a in (ORTHOGONAL_SEPARABILITY, EQUAL_CLASS_SIZES, BALANCED_INIT, NON_EXTREME_INIT, SMALL_INIT)
+    for a in (ORTHOGONAL_SEPARABILITY, EQUAL_CLASS_SIZES, BALANCED_INIT, NON_EXTREME_INIT, SMALL_INIT,
+              GRADIENT_FLOW, LINEAR_LOSS)
 }
+
+# Properties of the training dynamics rather than of the data: never left free (see above).
+DYNAMICS_IDS = (GRADIENT_FLOW.id, LINEAR_LOSS.id)
 
 
 def get_assumption(assumption_id: str) -> Assumption:
@@ -381,9 +457,10 @@ def instances(
     """Instances {"X", "y", "W0", "v0"} (float64) that satisfy and violate chosen assumptions.
 
     Generates: n samples (min_n <= n <= max_n, both classes non-empty), dimension d
-    (min_d <= d <= max_d), h neurons (min_h <= h <= max_h). Every id in ``violate`` is
-    violated; every id in ``satisfy`` holds; every other registered id is left free (a
-    drawn coin decides). With ``satisfy=None`` every id not in ``violate`` holds, so
+    (min_d <= d <= max_d), h neurons (min_h <= h <= max_h), plus ``eta`` and/or
+    ``logistic`` when gradient-flow and/or linear-loss are violated. Every id in
+    ``violate`` is violated; every id in ``satisfy`` holds; every other data/init id is
+    left free (a drawn coin decides) and every other dynamics id holds. With ``satisfy=None`` every id not in ``violate`` holds, so
     ``instances()`` is a fully "good" instance. Data norms ||x_i|| lie in [0.1, 10] (up to
     rounding); ``mu`` fixes Assumption 1's margin (drawn in [0.05, 1] if None) and is
     honoured as margin_mu(X, y) >= mu - rounding whenever orthogonal separability holds.
@@ -412,6 +489,9 @@ def instances(
        violator, f_j in [100, 1000] for every neuron; v_j = sign_j rho_j ||w_j|| with
        rho_j = 1 (balanced, exactly) or, for the balanced-init violator's chosen neuron,
        rho in [1.5, 4] or [0.25, 0.67].
+    4. dynamics (only when violated; never free): ``eta`` = c / sum_i ||x_i|| with c in
+       [0.01, 0.2] for the gradient-flow violator (see ETA_FRACTION_RANGE for the scale),
+       ``logistic`` = 1.0 for the linear-loss violator; both as float64 arrays of shape ().
 
     Cost: about 3 + n (1 + 2 d) + h (2 + d) drawn values and O(n d + h d) arithmetic per
     example (a few hundred choices at the default bounds); the assumption tests cost
@@ -422,7 +502,8 @@ def instances(
     in its range (radii to 1, angles a_i to 0 so all points lie on u, magnitudes to half
     the small-init bound), directions towards the first basis vector, signs towards
     v_j > 0, the violated neuron towards j = 0, the label permutation towards the
-    identity and free assumptions towards "holds". The minimal good instance is
+    identity, free assumptions towards "holds" and the step fraction c towards a simple
+    value (0.125). The minimal good instance is
     X = [[1], [-1]], y = [1, -1], W0 = [[0.005]], v0 = [0.005].
 
     Raises AssumptionArgumentError (eagerly, at this call) for bad sizes, a mu outside
@@ -438,7 +519,8 @@ def instances(
             f"satisfy and violate both name {', '.join(both)}; an id can be in only one"
         )
     modes = {
-        a: (_VIOLATE if a in violated else _SATISFY if a in satisfied else _FREE) for a in ASSUMPTIONS
+        a: (_VIOLATE if a in violated else _SATISFY if a in satisfied or a in DYNAMICS_IDS else _FREE)
+        for a in ASSUMPTIONS
     }
     min_n, max_n = _check_range(min_n, max_n, "min_n", "max_n", 2)
     min_d, max_d = _check_range(min_d, max_d, "min_d", "max_d", 1)
@@ -599,4 +681,12 @@ def _instances(draw, *, modes, min_n, max_n, min_d, max_d, min_h, max_h, mu):
             fraction = draw(_floats(low, high / max(1.0, ratio)))
         W0[j] = (fraction * bound) * direction
         v0[j] = sign * ratio * float(np.linalg.norm(W0[j]))
-    return {"X": X, "y": y, "W0": W0, "v0": v0}
+    instance = {"X": X, "y": y, "W0": W0, "v0": v0}
+
+    # -- Stage 4: dynamics (violated on purpose only) ---------------------------------------
+    if modes[GRADIENT_FLOW.id] == _VIOLATE:
+        c = draw(_floats(*ETA_FRACTION_RANGE))
+        instance["eta"] = np.array(c / float(np.linalg.norm(X, axis=1).sum()))
+    if modes[LINEAR_LOSS.id] == _VIOLATE:
+        instance["logistic"] = np.array(1.0)
+    return instance

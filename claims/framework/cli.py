@@ -2,8 +2,15 @@
 
 - ``list``: claims with reference, assumptions and the verdict of the last report.
 - ``report``: runs the suite and writes the report (same as ``pytest claims/``).
-- ``check CLAIM_ID --data FILE.npz``: the claim's printed statement on a user's
-  instance; prints ``{"claim", "verdict": "holds"|"fails", "figures"}``, exits 0/1.
+- ``check CLAIM_ID --data FILE.npz [--form printed|verified]``: the claim's printed
+  statement (or the one its checks verify) on a user's instance; prints
+  ``{"claim", "assumptions": {id: true|false|null}, "verdict": "holds"|"fails", "figures"}``
+  and exits 0/1. ``assumptions`` says, before the verdict, which of the claim's assumptions
+  the instance satisfies (null: the file lacks an array the assumption's test reads), so a
+  failure reads as a refutation or as an instance outside the claim.
+- ``probe CLAIM_ID --violate ASSUMPTION`` / ``probe --all [--violate ASSUMPTION]``: hunt for
+  a counterexample with that assumption dropped (:mod:`claims.framework.probe`); ``--all``
+  merges the claims x assumptions matrix into the last report.
 
 User mistakes print one line on stderr and exit 2, never a traceback.
 
@@ -18,14 +25,36 @@ import importlib
 import json
 import pkgutil
 import sys
+import time
 from pathlib import Path
 
 import claims
-from claims.framework import paths
+from claims.framework import paths, profiles
+from claims.framework.assumptions import get_assumption
 from claims.framework.claim import Claim, UnknownClaimError, all_claims, get_claim
 from claims.framework.instances import InstanceError, load_instance
+from claims.framework.probe import (
+    DEFAULT_SECONDS,
+    ProbeError,
+    ProbeEvaluationError,
+    check_budget,
+    check_target,
+    merge_probes,
+    optional_arrays,
+    probe,
+    probe_all,
+    probe_pairs,
+    unprobeable,
+)
+from claims.framework.report import write_reports
+from claims.framework.schema import validate_report
 
 EXIT_USAGE = 2
+EXIT_DEFECT = 3  # a claim's own code raised during a probe: not the user's mistake
+
+# Total wall-clock budget of ``probe --all``: about 60 (claim, assumption) cells at a few
+# seconds each under the ci profile, with room for the slow ones.
+DEFAULT_ALL_SECONDS = 1200.0
 
 
 class UsageError(Exception):
@@ -76,26 +105,173 @@ def cmd_report(args: argparse.Namespace) -> int:
     return int(pytest.main([str(Path(claims.__file__).parent), "-q", *args.pytest_args]))
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def _claim(claim_id: str) -> Claim:
     load_claim_modules()
     try:
-        claim = get_claim(args.claim_id)
+        return get_claim(claim_id)
     except UnknownClaimError as error:
         raise UsageError(str(error)) from None
+
+
+def _own_input_error(error: Exception) -> bool:
+    """A named input error of this project (DataGeometryError, FlowInputError, ...): the
+    instance is outside what the claim's code accepts, which is the user's to fix."""
+    return isinstance(error, ValueError) and type(error).__module__.startswith(("models.", "claims."))
+
+
+def assumption_verdicts(claim: Claim, instance) -> dict[str, bool | None]:
+    """{id: whether the instance satisfies it} for each assumption the claim lists; None
+    when the instance lacks an array the assumption's test reads."""
+    verdicts: dict[str, bool | None] = {}
+    for assumption_id in claim.assumptions:
+        assumption = get_assumption(assumption_id)
+        if any(name not in instance for name in assumption.arrays):
+            verdicts[assumption_id] = None
+            continue
+        try:
+            verdicts[assumption_id] = bool(assumption.test(instance))
+        except ValueError as error:
+            if not _own_input_error(error):
+                raise
+            # e.g. a zero x_i: its cosine is undefined, so Assumption 1 cannot be said to hold
+            verdicts[assumption_id] = False
+    return verdicts
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    claim = _claim(args.claim_id)
     if claim.evaluate is None:
         raise UsageError(f"claim {claim.id!r} does not take an instance; "
                          "'python -m claims list' shows the claims, 'report' runs them all")
+    evaluate = claim.evaluate if args.form == "printed" else claim.verified_form
+    if evaluate is None:
+        raise UsageError(f"claim {claim.id!r} is {claim.expected_verdict} with no verified statement to "
+                         "evaluate; use --form printed")
     try:
-        instance = load_instance(Path(args.data), claim.instance_arrays)
+        instance = load_instance(Path(args.data), claim.instance_arrays, optional_arrays(claim))
     except InstanceError as error:
         raise UsageError(str(error)) from None
-    result = claim.evaluate(instance)
+    if "eta" in instance or "logistic" in instance:
+        from claims.framework.dynamics import DynamicsError, variant
+
+        try:
+            variant(instance)
+        except DynamicsError as error:
+            raise UsageError(f"{error} (eta: a step size > 0; logistic: 0.0 or 1.0)") from None
+    try:
+        assumptions = assumption_verdicts(claim, instance)
+        result = evaluate(instance)
+    except ValueError as error:
+        if not _own_input_error(error):
+            raise
+        raise UsageError(f"claim {claim.id!r} cannot be evaluated on {args.data!r}: {error}") from None
     print(json.dumps({
         "claim": claim.id,
+        "assumptions": assumptions,
         "verdict": "holds" if result.holds else "fails",
         "figures": {k: float(v) for k, v in result.figures.items()},
     }))
     return 0 if result.holds else 1
+
+
+def _load_profile() -> str:
+    try:
+        return profiles.load_profile()
+    except profiles.UnknownProfileError as error:
+        raise UsageError(str(error)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}") from None
+
+
+def _positive_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0; got {text!r}") from None
+
+
+def _report_for_merge(report_dir: Path) -> dict:
+    path = report_dir / "claims.json"
+    if not path.is_file():
+        raise UsageError(f"no report at {path} to write the probe matrix into; run "
+                         "'python -m claims report' first, or pass --no-write")
+    try:
+        report = json.loads(path.read_text())
+        validate_report(report)  # before probing: a stale report is refused at once
+    except ValueError as error:  # JSONDecodeError and ReportSchemaError
+        raise UsageError(f"{path} is not a valid claim report ({error}); regenerate it with "
+                         "'python -m claims report'") from None
+    return report
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    seconds = args.seconds if args.seconds is not None else (DEFAULT_ALL_SECONDS if args.all else DEFAULT_SECONDS)
+    try:
+        check_budget(args.max_examples, seconds)
+    except ProbeError as error:
+        raise UsageError(str(error)) from None
+    if args.report_dir is not None:
+        paths.set_report_dir(Path(args.report_dir))
+    if args.all == (args.claim_id is not None):
+        raise UsageError("give either a CLAIM_ID or --all (see 'python -m claims probe --help')")
+    if args.all:
+        return _probe_all(args, seconds)
+    if args.violate is None:
+        raise UsageError("probe CLAIM_ID needs --violate ASSUMPTION (one the claim lists; "
+                         "'python -m claims list' shows them)")
+    if args.no_write:
+        raise UsageError("--no-write goes with --all; a single probe never writes the report")
+    claim = _claim(args.claim_id)
+    try:
+        check_target(claim, args.violate)
+    except ProbeError as error:
+        raise UsageError(str(error)) from None
+    _load_profile()
+    try:
+        result = probe(claim, args.violate, max_examples=args.max_examples, seconds=seconds)
+    except ProbeError as error:
+        raise UsageError(str(error)) from None
+    except ProbeEvaluationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_DEFECT
+    print(json.dumps(result.as_record()))
+    return 0
+
+
+def _probe_all(args: argparse.Namespace, seconds: float) -> int:
+    claims_ = load_claim_modules()
+    if args.violate is not None:
+        try:
+            get_assumption(args.violate)
+        except KeyError as error:
+            raise UsageError(str(error)) from None
+    report_dir = paths.report_dir()
+    report = None if args.no_write else _report_for_merge(report_dir)
+    _load_profile()
+    pairs = probe_pairs(claims_, args.violate)
+    start = time.monotonic()
+    errors: list[str] = []
+    results = probe_all(pairs, max_examples=args.max_examples, seconds=seconds, errors=errors)
+    rows = [r.as_record() for r in results]
+    holes = [c.id for c in unprobeable(claims_)
+             if args.violate is None or args.violate in c.assumptions]
+    written = None
+    if report is not None:
+        report["probes"] = merge_probes(report.get("probes", []), rows,
+                                        [c.get("id") for c in report.get("claims", [])])
+        validate_report(report)  # the rows are ours and the rest was valid: a failure is a bug
+        write_reports(report, report_dir)
+        written = str(report_dir / "claims.json")
+    print(json.dumps({"probes": rows, "unprobeable": holes, "errors": errors,
+                      "seconds": round(time.monotonic() - start, 3), "report": written}))
+    for line in errors:
+        print(f"error: {line}", file=sys.stderr)
+    return EXIT_DEFECT if errors else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,7 +286,35 @@ def build_parser() -> argparse.ArgumentParser:
     p_check = sub.add_parser("check", help="check one claim's printed statement on an instance file")
     p_check.add_argument("claim_id", help="a claim id, as 'list' shows it")
     p_check.add_argument("--data", required=True, help=".npz file with the arrays the claim needs")
+    p_check.add_argument("--form", choices=("printed", "verified"), default="printed",
+                         help="printed: the statement as printed (default); verified: the statement "
+                              "the claim's checks verify (the corrected one for an erratum), as probes use")
     p_check.set_defaults(run=cmd_check)
+    p_probe = sub.add_parser(
+        "probe", help="drop one assumption of a claim and hunt for a counterexample",
+        description="Violate one assumption the claim lists, keep the others, and let Hypothesis "
+                    "search and shrink an instance where the claim fails. Prints JSON "
+                    "{claim, assumption, outcome: holds|breaks, examples, seconds, counterexample}; "
+                    "a counterexample is saved as an .npz that 'check' replays (exit 1). "
+                    "--all probes every claim against every assumption it lists, writes the "
+                    "matrix into the report's 'probes' and prints {probes: [rows as above], "
+                    "unprobeable: [claims listing assumptions without an instance evaluation], "
+                    "errors: [claims whose code raised], seconds, report}. Exit 0 whatever the "
+                    "outcome; 2 on a usage error; 3 when a claim's own code raises.")
+    p_probe.add_argument("claim_id", nargs="?", help="a claim id, as 'list' shows it")
+    p_probe.add_argument("--violate", metavar="ASSUMPTION",
+                         help="the assumption to drop (required with CLAIM_ID; with --all, only this column)")
+    p_probe.add_argument("--all", action="store_true", help="every (claim, listed assumption) pair")
+    p_probe.add_argument("--max-examples", type=_positive_int, default=None,
+                         help="Hypothesis example budget per probe (default: the profile's, ci: 40)")
+    p_probe.add_argument("--seconds", type=_positive_float, default=None,
+                         help=f"wall-clock budget: per probe (default {DEFAULT_SECONDS:g}), or in total "
+                              f"with --all (default {DEFAULT_ALL_SECONDS:g})")
+    p_probe.add_argument("--report-dir", default=None,
+                         help="report directory (claims.json, counterexamples/); default: reports/")
+    p_probe.add_argument("--no-write", action="store_true",
+                         help="with --all: print the matrix but leave claims.json and claims.md alone")
+    p_probe.set_defaults(run=cmd_probe)
     return parser
 
 

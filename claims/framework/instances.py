@@ -32,8 +32,12 @@ def save_instance(path: Path, instance: Mapping[str, np.ndarray]) -> Path:
     return path
 
 
-def load_instance(path: Path, required: Iterable[str]) -> dict[str, np.ndarray]:
-    """Read and validate an instance file; raise InstanceError on anything wrong."""
+def load_instance(path: Path, required: Iterable[str], optional: Iterable[str] = ()) -> dict[str, np.ndarray]:
+    """Read and validate an instance file; raise InstanceError on anything wrong.
+
+    ``required`` arrays must be present; ``optional`` ones (e.g. ``eta``, or ``v0`` for an
+    assumption test) are validated the same way and kept when present.
+    """
     path = Path(path)
     if not path.is_file():
         raise InstanceError(f"--data: no such file {str(path)!r}")
@@ -54,19 +58,25 @@ def load_instance(path: Path, required: Iterable[str]) -> dict[str, np.ndarray]:
         raise InstanceError(f"--data: {str(path)!r} is not a readable .npz file ({error})") from None
     except (OSError, zipfile.BadZipFile, EOFError) as error:
         raise InstanceError(f"--data: {str(path)!r} is not a readable .npz file ({error})") from None
-    return validate_instance(raw, required)
+    return validate_instance(raw, required, optional)
 
 
-def validate_instance(raw: Mapping[str, np.ndarray], required: Iterable[str]) -> dict[str, np.ndarray]:
-    """Check names, dtypes, finiteness and the shapes of the standard arrays."""
+def validate_instance(
+    raw: Mapping[str, np.ndarray], required: Iterable[str], optional: Iterable[str] = ()
+) -> dict[str, np.ndarray]:
+    """Check names, dtypes, finiteness and the shapes of the standard arrays.
+
+    Returns the ``required`` arrays and those ``optional`` ones that ``raw`` holds.
+    """
     required = tuple(required)
+    present = required + tuple(name for name in optional if name in raw and name not in required)
     missing = [name for name in required if name not in raw]
     if missing:
         raise InstanceError(
             f"missing array(s) {', '.join(missing)}; this claim needs {', '.join(required)}"
         )
     instance: dict[str, np.ndarray] = {}
-    for name in required:
+    for name in present:
         value = np.asarray(raw[name])
         if value.dtype.kind not in "biuf":
             raise InstanceError(f"array {name} must be numeric; got dtype {value.dtype}")

@@ -16,12 +16,19 @@ check records ``record_property("examples", count)``. Outcomes are read from the
 test reports; at session end the main process writes ``claims.json``, ``claims.md``
 and JUnit XML and fails the run if a claim's verdict is not the recorded one.
 
+``--violate ASSUMPTION`` (repeatable) also probes, after the checks, every claim of the
+session that lists ASSUMPTION (:mod:`claims.framework.probe`) and writes the results into
+the report's ``probes``. A probe's outcome never fails the run. Without ``--violate`` no
+probe runs; probe rows of the previous report are kept for the claims of this run (until
+the pair is probed again), so the matrix survives a plain ``pytest claims/``.
+
 References:
     pytest "Writing plugins", hooks ``pytest_runtest_logreport``, ``pytest_sessionfinish``.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +36,25 @@ from pathlib import Path
 import pytest
 
 from claims.framework import paths, profiles
+from claims.framework.assumptions import UnknownAssumptionError, get_assumption
 from claims.framework.claim import CHECK_KINDS, FORMS, Claim, UnknownClaimError, get_claim
+from claims.framework.probe import (
+    DEFAULT_SECONDS,
+    ProbeError,
+    ProbeEvaluationError,
+    check_budget,
+    merge_probes,
+    probe,
+    probe_pairs,
+)
 from claims.framework.report import build_report, claim_record, write_reports
 from claims.framework.schema import validate_report
 from claims.framework.verdicts import CheckOutcome, decide
 
 FIGURE_PREFIX = "fig:"
+# A test passes rows of the report's "sensitivity" table as
+# record_property(SENSITIVITY_PROPERTY, json.dumps(row)), one call per row.
+SENSITIVITY_PROPERTY = "sensitivity"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,6 +63,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="directory for claims.json, claims.md, junit.xml (default: <rootdir>/reports)")
     group.addoption("--no-claims-report", action="store_true",
                     help="check claims but do not write the report")
+    group.addoption("--violate", action="append", default=[], metavar="ASSUMPTION",
+                    help="after the checks, probe every claim listing ASSUMPTION with it violated "
+                         "and write the results into the report's probes (repeatable)")
+    group.addoption("--probe-seconds", type=float, default=DEFAULT_SECONDS,
+                    help=f"wall-clock budget of each probe (default {DEFAULT_SECONDS:g})")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -60,6 +85,15 @@ def pytest_configure(config: pytest.Config) -> None:
         profile = profiles.load_profile()
     except profiles.UnknownProfileError as error:
         raise pytest.UsageError(str(error)) from None
+    for assumption_id in config.getoption("--violate"):
+        try:
+            get_assumption(assumption_id)
+        except UnknownAssumptionError as error:
+            raise pytest.UsageError(f"--violate: {error}") from None
+    try:
+        check_budget(None, config.getoption("--probe-seconds"))
+    except ProbeError as error:
+        raise pytest.UsageError(str(error).replace("--seconds", "--probe-seconds")) from None
     report_dir = Path(config.getoption("--claims-report-dir") or config.rootpath / "reports")
     paths.set_report_dir(report_dir)
     writes = not config.getoption("--no-claims-report") and not hasattr(config, "workerinput")
@@ -96,6 +130,10 @@ class ClaimCollector:
         self.controls_rejected: dict[str, int] = defaultdict(int)
         self.mismatches: list[str] = []
         self.verdicts: dict[str, str] = {}
+        self.sensitivity: dict[str, list[dict]] = {}  # nodeid -> rows it recorded
+        self.probes: list[dict] = []  # rows probed in this session
+        self.probe_errors: list[str] = []
+        self.unprobed: list[str] = []  # claims listing a --violate assumption, no instance evaluation
 
     # -- collection -----------------------------------------------------------------
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -152,6 +190,9 @@ class ClaimCollector:
         control_of = self.controls.get(report.nodeid)
         if control_of is not None and report.when == "call" and report.passed:
             self.controls_rejected[control_of] += 1
+        rows = [json.loads(value) for name, value in report.user_properties if name == SENSITIVITY_PROPERTY]
+        if rows:  # every phase's report repeats the item's properties: keep the latest
+            self.sensitivity[report.nodeid] = rows
         record = self.checks.get(report.nodeid)
         if record is None:
             return
@@ -201,12 +242,51 @@ class ClaimCollector:
             figures = {k: v for c in checks for k, v in c.figures.items()}
             figures["negative_controls_rejected"] = self.controls_rejected[claim_id]
             records.append(claim_record(claim, verdict, outcomes, figures))
-        if self.mismatches:
+        claims = [checks[0].claim for checks in by_claim.values()]
+        if not hasattr(self.config, "workerinput"):
+            self._probe(claims)
+        if self.mismatches or self.probe_errors:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if self.writes and records:
-            report = build_report(records, profile=self.profile, root=self.config.rootpath)
+            order = [c.id for c in claims]
+            probes = merge_probes(self._previous_probes(claims), self.probes, order)
+            report = build_report(records, profile=self.profile, root=self.config.rootpath, probes=probes,
+                                  sensitivity=[row for rows in self.sensitivity.values() for row in rows])
             validate_report(report)
             write_reports(report, self.report_dir)
+
+    def _probe(self, claims: list[Claim]) -> None:
+        """Probe each claim of the session against each ``--violate`` assumption it lists."""
+        seconds = self.config.getoption("--probe-seconds")
+        for assumption_id in self.config.getoption("--violate"):
+            listing = [c for c in claims if assumption_id in c.assumptions]
+            pairs = probe_pairs(listing, assumption_id)
+            self.unprobed += [c.id for c in listing if c.verified_form is None]
+            for claim, _ in pairs:
+                try:
+                    self.probes.append(probe(claim, assumption_id, seconds=seconds).as_record())
+                except (ProbeError, ProbeEvaluationError) as error:
+                    self.probe_errors.append(str(error))
+
+    def _previous_probes(self, claims: list[Claim]) -> list[dict]:
+        """Probe rows of the report being replaced that still describe a claim of this run:
+        the claim still lists the assumption and a break's counterexample file is there."""
+        path = self.report_dir / "claims.json"
+        try:
+            rows = json.loads(path.read_text())["probes"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []
+        listed = {(c.id, a) for c in claims for a in c.assumptions}
+        kept = []
+        for row in rows if isinstance(rows, list) else []:
+            try:
+                key = (row["claim"], row["assumption"])
+                ce = row["counterexample"]
+                if key in listed and (ce is None or (paths.PROJECT_ROOT / ce["file"]).is_file()):
+                    kept.append(row)
+            except (KeyError, TypeError):
+                continue
+        return kept
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if not self.verdicts:
@@ -216,6 +296,18 @@ class ClaimCollector:
             terminalreporter.write_line(f"{verdict:>12}  {claim_id}")
         for line in self.mismatches:
             terminalreporter.write_line(f"MISMATCH {line}", red=True)
+        if self.config.getoption("--violate"):
+            terminalreporter.section("assumption probes")
+            for row in self.probes:
+                ce = row["counterexample"]
+                terminalreporter.write_line(
+                    f"{row['outcome']:>7}  {row['claim']} --violate {row['assumption']} "
+                    f"({row['examples']} examples, {row['seconds']:.1f} s)"
+                    + (f"; replay: {ce['replay']}" if ce else ""))
+            for claim_id in self.unprobed:
+                terminalreporter.write_line(f"NOT PROBED {claim_id}: no instance evaluation", yellow=True)
+            for line in self.probe_errors:
+                terminalreporter.write_line(f"PROBE ERROR {line}", red=True)
         if self.writes:
             terminalreporter.write_line(f"report written to {self.report_dir}")
 

@@ -79,6 +79,7 @@ def claim_record(
 def build_report(
     claims: Sequence[dict[str, Any]], *, profile: str, root: Path,
     probes: Sequence[dict[str, Any]] = (),
+    sensitivity: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The whole JSON document, with provenance."""
     return {
@@ -89,6 +90,7 @@ def build_report(
         "versions": package_versions(),
         "claims": list(claims),
         "probes": list(probes),
+        "sensitivity": list(sensitivity),
     }
 
 
@@ -109,6 +111,53 @@ def _evidence(record: Mapping[str, Any]) -> str:
             mark = {"pass": "passes", "fail": "FAILS", "inconclusive": "inconclusive"}[check["outcome"]]
             parts.append(f"{label} {mark}")
     return "; ".join(parts)
+
+
+def _probe_matrix(probes: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The claims x assumptions matrix: one row per probed (claim, assumption) cell."""
+    if not probes:
+        return ["No probes yet (probing is on demand: `python -m claims probe --all`, or "
+                "`pytest claims/ --violate ASSUMPTION`)."]
+    lines = [
+        "Each claim with one of its assumptions violated (the others held) while Hypothesis "
+        "searches for an instance where the statement fails. *holds*: nothing found in the "
+        "examples tried; *breaks*: the shrunk counterexample and the command that replays it "
+        "(exit 1). Rows stay until the pair is probed again.",
+        "",
+        "| claim | assumption violated | outcome | examples | seconds | counterexample |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p in probes:
+        ce = p["counterexample"]
+        evidence = (f"{_one_line(ce['summary'], 160)}; `{ce['file']}`; replay: `{ce['replay']}`"
+                    if ce else "")
+        outcome = "**breaks**" if p["outcome"] == "breaks" else "holds"
+        lines.append(f"| `{p['claim']}` | `{p['assumption']}` | {outcome} | {p['examples']} | "
+                     f"{p['seconds']:.2f} | {evidence} |")
+    return lines
+
+
+def _sensitivity_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The empirical claims' verdicts under each open experimental choice (one row per cell)."""
+    if not rows:
+        return []
+    def median(value):
+        return "not reached" if value is None else f"{value:g}"
+    lines = [
+        "## Sensitivity of the empirical claims", "",
+        "Verdict of each sub-claim (paired sign test over seeds, linear vs logistic loss) under each "
+        "setting of the choices the paper leaves open. Medians are steps to the event; *not reached*: "
+        "not by the horizon in at least half the seeds.", "",
+        "| setting | sub-claim | verdict | seeds | steps | linear faster / logistic faster / ties "
+        "| p (linear faster) | p (logistic faster) | median steps linear | median steps logistic | non-finite runs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {_one_line(r['setting'], 60)} | {r['subclaim']} | **{r['verdict']}** | {r['seeds']} | "
+                     f"{r['steps']} | {r['linear_faster']} / {r['logistic_faster']} / {r['ties']} | "
+                     f"{r['p_linear']:.3g} | {r['p_logistic']:.3g} | {median(r['median_linear'])} | "
+                     f"{median(r['median_logistic'])} | {r['nonfinite_runs']} |")
+    return lines + [""]
 
 
 def render_markdown(report: Mapping[str, Any], figure_files: Sequence[str] = ()) -> str:
@@ -147,15 +196,9 @@ def render_markdown(report: Mapping[str, Any], figure_files: Sequence[str] = ())
             lines += [f"*Counterexample:* {ce['summary']}  ", f"File `{ce['file']}`; replay: `{ce['replay']}`", ""]
 
     lines += ["## Assumption probes", ""]
-    if report["probes"]:
-        lines += ["| claim | assumption violated | outcome | counterexample |", "|---|---|---|---|"]
-        for p in report["probes"]:
-            ce = p.get("counterexample")
-            lines.append(f"| `{p['claim']}` | `{p['assumption']}` | {p['outcome']} | "
-                         f"{('`' + ce['replay'] + '`') if ce else ''} |")
-    else:
-        lines.append("No probes in this run (probing is on demand).")
-    lines += ["", "## Figures", ""]
+    lines += _probe_matrix(report["probes"])
+    lines += [""] + _sensitivity_table(report.get("sensitivity", []))
+    lines += ["## Figures", ""]
     with_figures = [r for r in claims if r["figures"]]
     if with_figures:
         lines += ["| claim | figure | value |", "|---|---|---|"]

@@ -122,9 +122,14 @@ def logistic_field(X: np.ndarray, y: np.ndarray) -> Field:
 
 # -- dense output of the whole state --------------------------------------------------------
 class _PiecewiseDense:
-    """Dense output of the state z = (W.ravel(), v) on consecutive pieces [t_k, t_{k+1}]."""
+    """Dense output of the state z = (W.ravel(), v) on consecutive pieces [t_k, t_{k+1}].
 
-    def __init__(self) -> None:
+    Before the first piece is added (t_end = 0, or a flow stopped at t = 0) it returns the
+    initial state ``z0``, the only state there is.
+    """
+
+    def __init__(self, z0: np.ndarray) -> None:
+        self.z0 = np.array(z0, dtype=np.float64)
         self.starts: list[float] = []
         self.sols: list = []
 
@@ -133,6 +138,8 @@ class _PiecewiseDense:
         self.sols.append(solution)
 
     def __call__(self, t: float) -> np.ndarray:
+        if not self.sols:
+            return self.z0
         k = max(bisect.bisect_right(self.starts, t) - 1, 0)
         return self.sols[k](t)
 
@@ -262,7 +269,7 @@ def event_driven_flow(field: Field, X, y, W0, v0, t_end: float, *, rtol: float =
     n = X.shape[0]
     W, v = W0.copy(), v0.copy()
     active = (W @ X.T) > 0  # relu'(0) = 0: boundary samples start inactive
-    dense = _PiecewiseDense()
+    dense = _PiecewiseDense(np.concatenate([W0.ravel(), v0]))
     segments: list[list[Segment]] = [[] for _ in range(h)]
     events: list[Event] = []
     status, message = STATUS_OK, "reached t_end"

@@ -1,0 +1,865 @@
+"""Section 5.2: the network of eq. (2), Theorem 4 and the caveats after it.
+
+Statements, as printed:
+    (2)  f(x; theta) = v^T sigma(W^T x) = sum_j v_j sigma(<w_j, x>),  W = [w_1, ..., w_h]^T.
+    Theorem 4. Under Assumptions 1, 2 and 3, v_bar = lim v(t)/||v(t)||, W_bar = lim W(t)/||W(t)||
+    exist. Moreover, there exist nonnegative constants s_+(t), s_-(t) and unit vectors u_+(t), u_-(t)
+    such that
+      - (directional collapse) phi(x_i) - <s_+(t) x_+, x_i> u_+(t) -> 0 for y_i = +1, and
+        phi(x_i) - <s_-(t) x_-, x_i> u_-(t) -> 0 for y_i = -1; moreover u_bar_+- = lim u_+-(t) exist;
+      - (orthogonal class means) <u_bar_+, u_bar_-> = 0;
+      - (alignment) v(t) = s_+(t) u_+(t) - s_-(t) u_-(t).
+    Caveats: "unlike logistic loss where lim s_+(t)/s_-(t) exists, the linear loss would not allow
+    this limit. More concretely, s_+(t) = Theta(e^{||x_+||^t}), s_-(t) = Theta(e^{||x_-||^t})."
+
+Referee reading. s_+-, u_+- are constructed from the alignment bullet (models.theorem4_features):
+s_+ u_+ = v_{N+}, s_- u_- = -v_{N-} (v with the entries of the other group zeroed). After
+alignment each live group is the linear network of Appendix D.3 with input x_+- (checked in
+claims/claim_linear_network.py), which gives everything in closed form:
+  - (2): with W = [w_1, ..., w_h]^T (h, d), W^T x is undefined unless h = d, and then it is not
+    (<w_j, x>)_j; the features are sigma(W x) (or W = [w_1, ..., w_h], as Appendix D.3 uses it).
+  - v_bar and W_bar exist (verified, with the rates min(2||x||_max, gap) and min(||x||_max, gap),
+    gap = | ||x_+|| - ||x_-|| |; in a tie both groups share the limit).
+  - The directional-collapse bullet fails as printed: for every choice of s u, the difference tends
+    to the constant W(t_a) P_perp x_i (P_perp the projection orthogonal to x_+-), nonzero as soon as
+    d >= 2 and a class has two non-parallel samples. Divided by s_+-(t) it tends to 0 (rate
+    e^{-||x_+-|| t}) once x_+- is read as x_+-/||x_+-||.
+  - With the printed x_+- (not normalised) the collapse bullet and the alignment bullet are
+    incompatible unless ||x_+|| = ||x_-|| = 1: the features force s_+ u_+ ~ v_{N+}/||x_+||.
+  - u_bar_+- exist and are orthogonal (disjoint supports N_+ and N_-): verified.
+  - The rates are e^{||x_+-|| t}, not e^{||x_+-||^t}; a group whose neurons all die has constant s.
+  - lim s_+/s_- exists (finite, positive) exactly when ||x_+|| = ||x_-|| and both groups live.
+  - If every neuron of a group dies (possible under Assumptions 1-3, e.g. h = 1 with w_1(0)
+    active on the other class only) no s, u satisfy the bullets jointly; the corrected forms are
+    stated for live groups.
+The claim about batch normalisation ("maintains the balance between ||x_+|| and ||x_-||") is
+about deep networks; nothing here models it. The weight-normalisation caveat is
+``section-5-2-wn-asymmetry`` in claims/claim_weight_normalisation.py.
+
+Instances: X (n, d), y (n,), W0 (h, d) rows w_j(0), v0 (h,). The trained network is read through
+claims.framework.dynamics.evolve (so referee variants of the dynamics can be probed); the
+alignment time t_a comes from the exact linear-loss flow.
+
+References:
+    Section 5.2, eq. (2), Assumptions 1-3, Theorem 4 and the paragraph after it; Appendix D.3;
+    Appendix B.3 (NC2 metric); Min, Mallada & Vidal (2024), directional collapse under logistic loss.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import strategies as st
+
+from claims.claim_linear_network import (
+    PAPER_ASSUMPTIONS,
+    DYNAMICS_ASSUMPTIONS,
+    RELU_BOUNDS,
+    SEARCH,
+    paper_instances,
+    seeded_relu_instance,
+    tiny_instances,
+)
+from claims.framework.assumptions import get_assumption
+from claims.framework.checks import property_check, require, search_counterexample
+from claims.framework.claim import Claim, Evaluation, register
+from claims.framework.dynamics import DynamicsError, evolve, variant
+from models.data_geometry import class_sums
+from models.theorem4_features import (
+    FeatureInputError,
+    Limits,
+    ScaledState,
+    aligned_groups,
+    alignment_time,
+    class_mean_cosine,
+    class_scales,
+    collapse_residuals,
+    direction_distances,
+    predicted_limits,
+    scaled_state,
+)
+from models.two_layer_relu import gradient_flow
+
+_ASSUMPTIONS = PAPER_ASSUMPTIONS + DYNAMICS_ASSUMPTIONS
+
+# 1e-9: at the late times used (40 / rate) the predicted distance is C e^{-40} ~ 4e-18 C, and
+# C <= ~1e3 on these instances; float64 unit vectors carry ~1e-16. A wrong limit is off by O(1).
+LIMIT_TOL = 1e-9
+
+
+# ---------------------------------------------------------------------------------------
+# The trained network around and after alignment.
+# ---------------------------------------------------------------------------------------
+def _evolved_state(inst, t: float) -> ScaledState:
+    """The scaled state of evolve(inst, t); t = 0 is the initialisation itself (read directly: the
+    logistic simulator has no dense output for a zero horizon)."""
+    if t == 0.0:
+        W0, v0 = np.asarray(inst["W0"], np.float64), np.asarray(inst["v0"], np.float64)
+        norms = np.linalg.norm(np.hstack([W0, v0[:, None]]), axis=1)
+        with np.errstate(divide="ignore"):
+            return scaled_state(W0 / np.where(norms > 0, norms, 1.0)[:, None], v0 / np.where(norms > 0, norms, 1.0),
+                                np.log(norms))
+    end = evolve(inst, t)
+    if end.status != "ok":
+        raise DynamicsError(f"the dynamics stopped early ({end.status})")
+    return scaled_state(end.W_unit, end.v_unit, end.log_norm)
+
+
+@dataclass(frozen=True)
+class Trained:
+    """An instance with its alignment time t_a (exact linear-loss flow), the growth rates and the
+    limits predicted from the state at t_a; ``at(t)`` gives the scaled state through evolve."""
+
+    inst: dict
+    X: np.ndarray
+    y: np.ndarray
+    v0: np.ndarray
+    k_plus: float
+    k_minus: float
+    t_a: float
+    limits: Limits
+    live_plus: bool
+    live_minus: bool
+    flow: object  # the exact linear-loss FlowResult; reused when the instance asks for no variant
+
+    def at(self, t: float) -> ScaledState:
+        if variant(self.inst) == (None, "linear") and t <= self.flow.t_end:
+            return scaled_state(*self.flow.unit_state_at(t))  # what evolve(inst, t) returns, without a rerun
+        return _evolved_state(self.inst, t)
+
+    def k(self, label: float) -> float:
+        return self.k_plus if label > 0 else self.k_minus
+
+    def live(self, label: float) -> bool:
+        return self.live_plus if label > 0 else self.live_minus
+
+
+def trained(inst) -> Trained | None:
+    """Run the instance to alignment; None if the exact flow is not aligned by t = 1e6/||x||_max."""
+    X, y, W0, v0 = (np.asarray(inst[k], np.float64) for k in ("X", "y", "W0", "v0"))
+    x_plus, x_minus = class_sums(X, y)
+    k_plus, k_minus = float(np.linalg.norm(x_plus)), float(np.linalg.norm(x_minus))
+    res = gradient_flow(X, y, W0, v0, 1e6 / max(k_plus, k_minus))
+    t_a = alignment_time(res, v0)
+    if not math.isfinite(t_a):
+        return None
+    if variant(inst) == (None, "linear"):
+        state, active = scaled_state(*res.unit_state_at(t_a)), res.activation_pattern(t_a)
+    else:
+        state = _evolved_state(inst, t_a)
+        active = (state.W_s @ X.T) > 0
+    groups = aligned_groups(active, v0, y)
+    if groups is None:
+        return None
+    limits = predicted_limits(state, X, y, v0, t_a, active)
+    return Trained(dict(inst), X, y, v0, k_plus, k_minus, t_a, limits, bool(groups[0].any()), bool(groups[1].any()),
+                   res)
+
+
+def _guarded(evaluate):
+    """Evaluations that need an aligned network: not aligned or stopped dynamics -> fails, with a figure."""
+    def wrapped(inst) -> Evaluation:
+        try:
+            tr = trained(inst)
+            if tr is None:
+                return Evaluation(holds=False, figures={"aligned": 0.0})
+            return evaluate(tr)
+        except (DynamicsError, FeatureInputError):
+            return Evaluation(holds=False, figures={"not_evaluable": 1.0})
+    wrapped.__doc__ = evaluate.__doc__
+    return wrapped
+
+
+# ---------------------------------------------------------------------------------------
+# Evaluations (the printed statements and the corrected ones).
+# ---------------------------------------------------------------------------------------
+def evaluate_eq2(inst) -> Evaluation:
+    """Printed (2): v^T sigma(W^T x_i) with W = [w_1..w_h]^T (rows) equals sum_j v_j sigma(<w_j, x_i>)."""
+    X, W, v = (np.asarray(inst[k], np.float64) for k in ("X", "W0", "v0"))
+    h, d = W.shape
+    if h != d:
+        return Evaluation(holds=False, figures={"h": float(h), "d": float(d), "shape_mismatch": 1.0})
+    printed = np.maximum(X @ W, 0.0) @ v  # rows of X: x_i^T W = (W^T x_i)^T
+    meant = np.maximum(X @ W.T, 0.0) @ v
+    err = float(np.max(np.abs(printed - meant)))
+    # 1e-12 relative: the same sums in two orders.
+    return Evaluation(holds=err <= 1e-12 * max(1.0, float(np.max(np.abs(meant)))), figures={"max_abs_difference": err})
+
+
+@_guarded
+def evaluate_limits(tr: Trained) -> Evaluation:
+    """v/||v||, W/||W||_F at t_a + 40/rate are within 1e-9 of the limits predicted at t_a."""
+    rate = min(tr.limits.rate_v, tr.limits.rate_W)
+    tau = 40.0 / rate if math.isfinite(rate) else 1.0
+    dv, dW = direction_distances(tr.at(tr.t_a + tau), tr.limits)
+    return Evaluation(holds=dv <= LIMIT_TOL and dW <= LIMIT_TOL,
+                      figures={"t_a": tr.t_a, "tau": tau, "dist_v": dv, "dist_W": dW})
+
+
+@_guarded
+def evaluate_collapse_printed(tr: Trained) -> Evaluation:
+    """Printed bullet (absolute difference -> 0 for the best s u): the least-squares floor of the
+    residual must fall from tau = 2/||x_c|| to 6/||x_c|| (by e^{-4} if it decays like the rest)."""
+    figs, holds = {}, True
+    for label, name in ((1.0, "plus"), (-1.0, "minus")):
+        if not tr.live(label):
+            continue  # no live neuron: the class's features are 0 and s = 0 fits them
+        k = tr.k(label)
+        floors, noise = [], 0.0
+        for tau in (2.0 / k, 6.0 / k):
+            res = collapse_residuals(tr.at(tr.t_a + tau), tr.X, tr.y, tr.v0, label)
+            floors.append(res.printed_floor)
+            noise = 1e-13 * res.feature_scale  # rounding of features of that size (float64, ~10 terms)
+        figs[f"floor_{name}_early"], figs[f"floor_{name}_late"] = floors
+        holds &= floors[1] <= 0.1 * floors[0] + noise
+    return Evaluation(holds=holds, figures=figs)
+
+
+@_guarded
+def evaluate_collapse_corrected(tr: Trained) -> Evaluation:
+    """Corrected bullet: max_i ||phi(x_i)/s_c - <x_c/||x_c||, x_i> u_c|| <= 1e-9 at tau = 40/||x_c||
+    for each class with a live neuron (rate e^{-||x_c|| tau})."""
+    figs, holds = {}, True
+    for label, name in ((1.0, "plus"), (-1.0, "minus")):
+        if not tr.live(label):
+            figs[f"dead_{name}"] = 1.0
+            continue
+        rel = collapse_residuals(tr.at(tr.t_a + 40.0 / tr.k(label)), tr.X, tr.y, tr.v0, label).relative
+        figs[f"relative_{name}"] = rel
+        holds &= rel <= LIMIT_TOL
+    return Evaluation(holds=holds, figures=figs)
+
+
+@_guarded
+def evaluate_feature_limits(tr: Trained) -> Evaluation:
+    """u_+-(t) at t_a + 40/rate_u are within 1e-9 of the predicted u_bar_+- (zero vectors match zero)."""
+    tau = 40.0 / tr.limits.rate_u if math.isfinite(tr.limits.rate_u) else 1.0
+    scales = class_scales(tr.at(tr.t_a + tau), tr.v0)
+    dp = float(np.linalg.norm(scales.u_plus - tr.limits.u_bar_plus))
+    dm = float(np.linalg.norm(scales.u_minus - tr.limits.u_bar_minus))
+    return Evaluation(holds=dp <= LIMIT_TOL and dm <= LIMIT_TOL, figures={"dist_u_plus": dp, "dist_u_minus": dm})
+
+
+def orthogonality(state: ScaledState, X, y, v0) -> tuple[float, float]:
+    """(|<u_+, u_->|, |cos(mu_+, mu_-)|) at one state (0 for a zero class mean)."""
+    scales = class_scales(state, v0)
+    cos = class_mean_cosine(state, X, y)
+    return abs(float(scales.u_plus @ scales.u_minus)), (0.0 if math.isnan(cos) else abs(cos))
+
+
+@_guarded
+def evaluate_orthogonal(tr: Trained) -> Evaluation:
+    """After alignment <u_+, u_-> = 0 and cos(mu_+, mu_-) = 0 (disjoint supports: exact zeros),
+    checked at t_a + 1/||x|| and at the late time of the limits; the limits inherit it."""
+    worst = 0.0
+    for tau in (1.0 / max(tr.k_plus, tr.k_minus), 20.0 / max(tr.k_plus, tr.k_minus)):
+        worst = max(worst, *orthogonality(tr.at(tr.t_a + tau), tr.X, tr.y, tr.v0))
+    limit_inner = abs(float(tr.limits.u_bar_plus @ tr.limits.u_bar_minus))
+    # 1e-15: products of entries that are exactly 0 on one side; only rounding of a zero sum remains.
+    return Evaluation(holds=worst <= 1e-15 and limit_inner <= 1e-15,
+                      figures={"max_abs_cos": worst, "limit_inner": limit_inner})
+
+
+@_guarded
+def evaluate_alignment_printed(tr: Trained) -> Evaluation:
+    """Printed: the s_c u_c that fit the collapse bullet (least squares, x_c unnormalised) satisfy
+    v = s_+ u_+ - s_- u_-: ||z*_c - (+-v_{Nc})|| / ||v_{Nc}|| <= 1e-6 at tau = 40/||x_c||."""
+    figs, holds = {}, True
+    for label, name in ((1.0, "plus"), (-1.0, "minus")):
+        if not tr.live(label):
+            continue
+        gap = collapse_residuals(tr.at(tr.t_a + 40.0 / tr.k(label)), tr.X, tr.y, tr.v0, label).fitted_over_v
+        figs[f"gap_{name}"] = gap
+        # 1e-6: the fit approaches its limit like e^{-||x_c|| tau} ~ 4e-18 relative here.
+        holds &= gap <= 1e-6
+    return Evaluation(holds=holds, figures=figs)
+
+
+@_guarded
+def evaluate_alignment_corrected(tr: Trained) -> Evaluation:
+    """Corrected: with x_c/||x_c|| in the bullet, ||(||x_c|| z*_c) - (+-v_{Nc})|| / ||v_{Nc}|| <= 1e-6."""
+    figs, holds = {}, True
+    for label, name in ((1.0, "plus"), (-1.0, "minus")):
+        if not tr.live(label):
+            continue
+        gap = collapse_residuals(tr.at(tr.t_a + 40.0 / tr.k(label)), tr.X, tr.y, tr.v0, label).fitted_norm_over_v
+        figs[f"gap_{name}"] = gap
+        holds &= gap <= 1e-6
+    return Evaluation(holds=holds, figures=figs)
+
+
+def _log_s(state: ScaledState, v0, label: float) -> float:
+    scales = class_scales(state, v0)
+    return scales.log_s_plus if label > 0 else scales.log_s_minus
+
+
+@_guarded
+def evaluate_rates_printed(tr: Trained) -> Evaluation:
+    """Printed: log s_c(t) - ||x_c||^t stays within a band of width 2 (a Theta) over
+    t = t_a + j 10/||x_c||, j = 1..4, for each class whose group N_c is not empty (s_c = 0 otherwise)."""
+    figs, holds = {}, True
+    for label, name in ((1.0, "plus"), (-1.0, "minus")):
+        if not np.any(tr.v0 * label > 0):
+            continue
+        k = tr.k(label)
+        times = [tr.t_a + j * 10.0 / k for j in range(1, 5)]
+        with np.errstate(over="ignore"):
+            diffs = [_log_s(tr.at(t), tr.v0, label) - float(np.power(k, t)) for t in times]
+        if all(math.isfinite(d) for d in diffs):
+            spread = max(diffs) - min(diffs)
+            figs[f"spread_{name}"] = spread
+        else:  # ||x_c||^t overflowed: the printed Theta-scale is already beyond float64
+            spread = math.inf
+            figs[f"overflow_{name}"] = 1.0
+        holds &= spread <= 2.0
+    return Evaluation(holds=holds, figures=figs)
+
+
+@_guarded
+def evaluate_rates_corrected(tr: Trained) -> Evaluation:
+    """Corrected: log s_c(t) - ||x_c|| t -> offset_c (predicted at t_a), to 1e-6 at t_a + 40/||x_c||,
+    for a class with a live neuron; s_c constant after t_a otherwise."""
+    figs, holds = {}, True
+    for label, name in ((1.0, "plus"), (-1.0, "minus")):
+        k = tr.k(label)
+        offset = tr.limits.offset_plus if label > 0 else tr.limits.offset_minus
+        if tr.live(label):
+            t = tr.t_a + 40.0 / k
+            err = abs(_log_s(tr.at(t), tr.v0, label) - k * t - offset)
+        else:
+            now, later = _log_s(tr.at(tr.t_a), tr.v0, label), _log_s(tr.at(tr.t_a + 10.0 / k), tr.v0, label)
+            err = 0.0 if now == later else abs(later - now)
+        figs[f"log_error_{name}"] = err
+        # 1e-6: log s carries rounding ~1e-16 times k t <= 1e3, and the approach is e^{-40}.
+        holds &= err <= 1e-6
+    return Evaluation(holds=holds, figures=figs)
+
+
+def _log_ratio(state: ScaledState, v0) -> float:
+    scales = class_scales(state, v0)
+    return scales.log_s_plus - scales.log_s_minus
+
+
+@_guarded
+def evaluate_ratio_printed(tr: Trained) -> Evaluation:
+    """Printed: lim s_+/s_- does not exist (finite): log(s_+/s_-) moves by more than 1 between
+    t_a + T and t_a + 2T, T = max(20/min||x_c||, 2/gap) (a gap g moves it by g T >= 2)."""
+    v_plus = np.any(tr.v0 > 0)
+    v_minus = np.any(tr.v0 < 0)
+    if not (v_plus and v_minus):
+        return Evaluation(holds=True, figures={"empty_group": 1.0})  # the ratio is 0 or infinite
+    g_p = tr.k_plus if tr.live_plus else 0.0
+    g_m = tr.k_minus if tr.live_minus else 0.0
+    gap = abs(g_p - g_m)
+    T = 20.0 / min(tr.k_plus, tr.k_minus)
+    if gap > 0:
+        T = max(T, 2.0 / gap)
+    r1, r2 = _log_ratio(tr.at(tr.t_a + T), tr.v0), _log_ratio(tr.at(tr.t_a + 2 * T), tr.v0)
+    return Evaluation(holds=abs(r2 - r1) > 1.0, figures={"log_ratio_1": r1, "log_ratio_2": r2, "growth_gap": gap})
+
+
+@_guarded
+def evaluate_ratio_corrected(tr: Trained) -> Evaluation:
+    """Corrected: log(s_+/s_-) - (g_+ - g_-) t -> offset_+ - offset_- (g_c = ||x_c|| for a live
+    group, 0 otherwise), to 1e-6 at t_a + 40/min||x_c||."""
+    if not (np.any(tr.v0 > 0) and np.any(tr.v0 < 0)):
+        return Evaluation(holds=True, figures={"empty_group": 1.0})
+    t = tr.t_a + 40.0 / min(tr.k_plus, tr.k_minus)
+    err = abs(_log_ratio(tr.at(t), tr.v0) - (tr.limits.growth_plus - tr.limits.growth_minus) * t
+              - (tr.limits.offset_plus - tr.limits.offset_minus))
+    return Evaluation(holds=err <= 1e-6, figures={"log_error": err})
+
+
+# ---------------------------------------------------------------------------------------
+# Claims.
+# ---------------------------------------------------------------------------------------
+_INSTANCE = dict(instance_arrays=("X", "y", "W0", "v0"), instance_bounds=RELU_BOUNDS)
+
+EQ2 = register(Claim(
+    id="eq-2-network",
+    paper_ref="Eq. (2)",
+    statement="f(x; theta) = v^T sigma(W^T x) = sum_j v_j sigma(<w_j, x>) with W = [w_1, ..., w_h]^T.",
+    expected_verdict="erratum",
+    correction="With W = [w_1, ..., w_h]^T (h x d, rows w_j) the features are sigma(W x): "
+               "f(x) = v^T sigma(W x) = sum_j v_j sigma(<w_j, x>). Equivalently keep sigma(W^T x) with "
+               "W = [w_1, ..., w_h] (d x h, columns w_j), the convention of Appendix D.3 (W_+- = [w_j]).",
+    counterexample_summary="one neuron in d = 2 (h = 1): W = [w_1]^T is 1 x 2, so W^T x is undefined for x in R^2",
+    evaluate=evaluate_eq2,
+    **_INSTANCE,
+))
+LIMITS = register(Claim(
+    id="theorem-4-limits",
+    paper_ref="Theorem 4",
+    statement="Under Assumptions 1, 2 and 3, v_bar = lim v(t)/||v(t)|| and W_bar = lim W(t)/||W(t)|| exist.",
+    assumptions=_ASSUMPTIONS,
+    evaluate=evaluate_limits,
+    **_INSTANCE,
+))
+COLLAPSE = register(Claim(
+    id="theorem-4-directional-collapse",
+    paper_ref="Theorem 4",
+    statement="There exist s_+-(t) >= 0 and unit u_+-(t) with phi(x_i) - <s_+(t) x_+, x_i> u_+(t) -> 0 for "
+              "y_i = +1 and phi(x_i) - <s_-(t) x_-, x_i> u_-(t) -> 0 for y_i = -1.",
+    assumptions=_ASSUMPTIONS,
+    expected_verdict="erratum",
+    correction="The absolute difference does not tend to 0: for every choice of s u it tends to the constant "
+               "W(t_a) P_perp x_i (P_perp orthogonal to x_+-), nonzero when d >= 2 and a class has non-parallel "
+               "samples. With s_+ u_+ = v_{N+}, s_- u_- = -v_{N-} and x_+- read as x_+-/||x_+-||: "
+               "phi(x_i)/s_+-(t) - <x_+-/||x_+-||, x_i> u_+-(t) -> 0 like e^{-||x_+-|| t}, for every class whose "
+               "group keeps a live neuron (if every neuron of a group dies, as Assumptions 1-3 allow, no s, u "
+               "satisfy the bullets jointly).",
+    counterexample_summary="d = 2, positives (0.5, 0) and 0.5 (cos 0.1, sin 0.1), one neuron: the least-squares "
+                           "floor of phi(x_i) - <x_+, x_i> z over all z is 1.249e-4 at t_a + 2/||x_+|| and at "
+                           "t_a + 6/||x_+||",
+    evaluate=evaluate_collapse_printed,
+    probe_evaluate=evaluate_collapse_corrected,
+    **_INSTANCE,
+))
+FEATURE_LIMITS = register(Claim(
+    id="theorem-4-feature-limits",
+    paper_ref="Theorem 4",
+    statement="The limits u_bar_+ = lim u_+(t) and u_bar_- = lim u_-(t) exist "
+              "(u_+- constructed from the alignment bullet: s_+ u_+ = v_{N+}, s_- u_- = -v_{N-}).",
+    assumptions=_ASSUMPTIONS,
+    evaluate=evaluate_feature_limits,
+    **_INSTANCE,
+))
+ORTHOGONAL = register(Claim(
+    id="theorem-4-orthogonal-means",
+    paper_ref="Theorem 4",
+    statement="(Orthogonal class means) <u_bar_+, u_bar_-> = 0; equivalently the class means of the features "
+              "become orthogonal (Appendix B.3's NC2 metric).",
+    assumptions=_ASSUMPTIONS,
+    evaluate=evaluate_orthogonal,
+    **_INSTANCE,
+))
+ALIGNMENT = register(Claim(
+    id="theorem-4-alignment",
+    paper_ref="Theorem 4",
+    statement="(Alignment of classifier and features) v(t) = s_+(t) u_+(t) - s_-(t) u_-(t), with the s_+-, u_+- "
+              "of the directional-collapse bullet.",
+    assumptions=_ASSUMPTIONS,
+    expected_verdict="erratum",
+    correction="The features force s_+- u_+- ~ v_{N+-}/||x_+-|| in the printed collapse bullet, so jointly "
+               "v = ||x_+|| s_+ u_+ - ||x_-|| s_- u_- (+ o(s)); v = s_+ u_+ - s_- u_- holds exactly once the "
+               "collapse bullet uses x_+-/||x_+-||. The two printed bullets agree only if ||x_+|| = ||x_-|| = 1.",
+    counterexample_summary="d = 1, x = (0.5, -0.5), one neuron: ||x_+|| = 0.5, the fitted s_+ u_+ is 2 v_{N+} "
+                           "(relative gap 1)",
+    evaluate=evaluate_alignment_printed,
+    probe_evaluate=evaluate_alignment_corrected,
+    **_INSTANCE,
+))
+RATES = register(Claim(
+    id="section-5-2-rates",
+    paper_ref="Section 5.2",
+    statement="For linear loss, s_+(t) = Theta(e^{||x_+||^t}), s_-(t) = Theta(e^{||x_-||^t}) (exponent as typeset).",
+    assumptions=_ASSUMPTIONS,
+    expected_verdict="erratum",
+    correction="s_+-(t) = Theta(e^{||x_+-|| t}): log s_+-(t) - ||x_+-|| t converges (to log(||x|| ||u_+||) - "
+               "||x|| t_a of the group's linear network, eq. (45)), when the group keeps a live neuron; "
+               "otherwise s_+- is constant after alignment.",
+    counterexample_summary="d = 1, x = (0.5, -0.5), one neuron (v > 0): log s_+(t) - ||x_+||^t drifts by 30 "
+                           "over t_a + 10j/||x_+||, j = 1..4 (it grows like ||x_+|| t)",
+    evaluate=evaluate_rates_printed,
+    probe_evaluate=evaluate_rates_corrected,
+    **_INSTANCE,
+))
+RATIO = register(Claim(
+    id="section-5-2-ratio-limit",
+    paper_ref="Section 5.2",
+    statement="Unlike logistic loss where lim s_+(t)/s_-(t) exists, the linear loss would not allow this limit.",
+    assumptions=_ASSUMPTIONS,
+    expected_verdict="erratum",
+    correction="log(s_+/s_-) = (||x_+|| - ||x_-||) t + const + o(1) when both groups keep a live neuron: the "
+               "finite limit fails to exist exactly when ||x_+|| != ||x_-||; with ||x_+|| = ||x_-|| it exists "
+               "and is positive.",
+    counterexample_summary="d = 1, positives 0.5, 0.5 and negatives -0.5, -0.5, one neuron of each sign: "
+                           "||x_+|| = ||x_-|| and log(s_+/s_-) = 0 at t_a + T and t_a + 2T",
+    evaluate=evaluate_ratio_printed,
+    probe_evaluate=evaluate_ratio_corrected,
+    **_INSTANCE,
+))
+
+
+# ---------------------------------------------------------------------------------------
+# Instances used beyond the generic ones.
+# ---------------------------------------------------------------------------------------
+def live_instance(rng: np.random.Generator, **sizes) -> dict:
+    """The first seeded instance (Assumptions 1-3) in which both groups keep a live neuron."""
+    for _ in range(50):
+        inst = seeded_relu_instance(rng, scale=0.5, **sizes)
+        tr = trained(inst)
+        if tr is not None and tr.live_plus and tr.live_minus:
+            return inst
+    raise RuntimeError("no instance with two live groups in 50 draws")
+
+
+def search_instances(**kwargs):
+    """Small instances for the printed-form searches (tiny_instances: a handful of floats, so that
+    Hypothesis's shrinking stays short; each example costs one exact flow)."""
+    return tiny_instances(**kwargs)
+
+
+def mirrored_instances():
+    """Instances under Assumptions 1-3 with x_- = -x_+ (so ||x_+|| = ||x_-||) and two neurons
+    (``tiny_instances`` with mirrored negatives)."""
+    return tiny_instances(n_pos=2, h_range=(2, 2), mirrored=True)
+
+
+# ---------------------------------------------------------------------------------------
+# (2).
+# ---------------------------------------------------------------------------------------
+@pytest.mark.claim(EQ2.id, kind="property", form="printed")
+def test_eq2_printed(record_property):
+    """Printed (2): counterexample searched and shrunk (rows w_j with sigma(W^T x))."""
+    found = search_counterexample(record_property, EQ2, search_instances(), **SEARCH)
+    assert EQ2.evaluate(found).holds
+
+
+def _sym_f(rows: bool, transpose: bool):
+    w = sp.Matrix(2, 2, sp.symbols("w1:5", real=True))  # rows w_j when rows=True
+    x = sp.Matrix(sp.symbols("x1:3", real=True))
+    v = sp.Matrix(sp.symbols("v1:3", real=True))
+    W = w if rows else w.T
+    pre = (W.T * x) if transpose else (W * x)
+    meant = sum(v[j] * (w.row(j) * x)[0] for j in range(2))
+    return sp.expand((v.T * pre)[0] - meant)
+
+
+@pytest.mark.claim(EQ2.id, kind="symbolic", form="corrected")
+def test_eq2_symbolic():
+    """Pre-activations (sigma left out, it acts entrywise): v^T (W x) with rows w_j and v^T (W^T x) with
+    columns w_j both equal sum_j v_j <w_j, x>; the printed v^T (W^T x) with rows does not (sympy, h = d = 2)."""
+    assert _sym_f(rows=True, transpose=False) == 0
+    assert _sym_f(rows=False, transpose=True) == 0
+    assert _sym_f(rows=True, transpose=True) != 0
+
+
+@pytest.mark.claim(EQ2.id, kind="property", form="corrected")
+def test_eq2_corrected_property(record_property):
+    """Corrected (2): v^T relu(W x_i) with rows w_j equals sum_j v_j relu(<w_j, x_i>) (the simulator's f)."""
+    def body(inst):
+        X, W, v = inst["X"], inst["W0"], inst["v0"]
+        f = np.maximum(W @ X.T, 0.0).T @ v
+        ref = np.array([sum(v[j] * max(float(W[j] @ x), 0.0) for j in range(W.shape[0])) for x in X])
+        require(np.allclose(f, ref, rtol=1e-12, atol=1e-15))
+    property_check(record_property, paper_instances(), body, max_examples=15)
+
+
+@pytest.mark.negative_control(EQ2.id)
+def test_eq2_negative_control():
+    """The printed-form evaluation rejects W^T x on a square W (h = d = 2) whose rows differ from its columns."""
+    inst = {"X": np.array([[1.0, 0.0], [-1.0, 0.5]]), "y": np.array([1.0, -1.0]),
+            "W0": np.array([[1.0, 2.0], [0.0, 1.0]]), "v0": np.array([1.0, -1.0])}
+    assert not evaluate_eq2(inst).holds
+    assert evaluate_eq2({**inst, "W0": np.array([[1.0, 0.5], [0.5, 1.0]])}).holds  # symmetric W: agree
+
+
+# ---------------------------------------------------------------------------------------
+# v_bar, W_bar.
+# ---------------------------------------------------------------------------------------
+@pytest.mark.claim(LIMITS.id, kind="numerical")
+def test_limits_rate(record_property):
+    """On seeded instances the distances to the predicted v_bar, W_bar decay at the predicted rates:
+    the log-slope between tau = 4/r and 8/r is -r to 5% (r = rate_v, rate_W)."""
+    rng = np.random.default_rng(4)
+    slopes = []
+    for _ in range(3):
+        inst = seeded_relu_instance(rng, n_pos=3, n_neg=3, d=3, h=4, scale=0.5)
+        tr = trained(inst)
+        assert tr is not None
+        for which, rate in ((0, tr.limits.rate_v), (1, tr.limits.rate_W)):
+            t1, t2 = tr.t_a + 4.0 / rate, tr.t_a + 8.0 / rate
+            d1 = direction_distances(tr.at(t1), tr.limits)[which]
+            d2 = direction_distances(tr.at(t2), tr.limits)[which]
+            slope = math.log(d2 / d1) / (t2 - t1)
+            slopes.append(slope / rate)
+            # 5%: the next exponential in the expansion is e^{-4} ~ 2% at tau = 4/r.
+            assert abs(slope / rate + 1) <= 0.05
+        assert evaluate_limits(inst).holds
+    record_property("fig:limits_slope_over_rate_min", float(min(slopes)))
+    record_property("fig:limits_slope_over_rate_max", float(max(slopes)))
+
+
+@pytest.mark.claim(LIMITS.id, kind="property")
+def test_limits_property(record_property):
+    """v_bar, W_bar reached to 1e-9 at t_a + 40/rate on generated instances (Assumptions 1-3)."""
+    property_check(record_property, paper_instances(), lambda inst: require(evaluate_limits(inst).holds),
+                   max_examples=15)
+
+
+@pytest.mark.negative_control(LIMITS.id)
+def test_limits_negative_control():
+    """The limit check rejects the initial directions as limits (v(0)/||v(0)||, W(0)/||W(0)||)."""
+    inst = seeded_relu_instance(np.random.default_rng(5), n_pos=2, n_neg=2, d=2, h=2, scale=0.5)
+    tr = trained(inst)
+    wrong = Limits(**{**tr.limits.__dict__, "v_bar": inst["v0"] / np.linalg.norm(inst["v0"]),
+                      "W_bar": inst["W0"] / np.linalg.norm(inst["W0"])})
+    dv, dW = direction_distances(tr.at(tr.t_a + 40.0 / tr.limits.rate_v), wrong)
+    assert dv > LIMIT_TOL or dW > LIMIT_TOL
+
+
+# ---------------------------------------------------------------------------------------
+# Directional collapse.
+# ---------------------------------------------------------------------------------------
+@pytest.mark.claim(COLLAPSE.id, kind="property", form="printed")
+def test_collapse_printed(record_property):
+    """Printed (absolute) bullet: counterexample searched among instances with d >= 2 and shrunk."""
+    found = search_counterexample(record_property, COLLAPSE, search_instances(n_pos=2, d_range=(2, 2)), **SEARCH)
+    assert COLLAPSE.evaluate(found).holds
+
+
+@pytest.mark.claim(COLLAPSE.id, kind="symbolic", form="corrected")
+def test_collapse_symbolic():
+    """For an aligned group (dW/dt = v x^T, rows) the residual W P_perp x_i is constant: d/dt (W P_perp) =
+    v x^T P_perp = 0 (sympy, d = 3, m = 2); so phi(x_i) - <x_hat, x_i> W x_hat = W(t_a) P_perp x_i."""
+    x = sp.Matrix(sp.symbols("x1:4", real=True))
+    v = sp.Matrix(sp.symbols("v1:3", real=True))
+    P = (x.T * x)[0] * sp.eye(3) - x * x.T  # ||x||^2 P_perp, kept polynomial
+    assert (v * x.T * P).applyfunc(sp.expand) == sp.zeros(2, 3)
+    xi = sp.Matrix(sp.symbols("z1:4", real=True))
+    W = sp.Matrix(2, 3, sp.symbols("W1:7", real=True))
+    resid = (x.T * x)[0] * W * xi - (x.T * xi)[0] * W * x  # ||x||^2 times the residual
+    assert (resid - W * P * xi).applyfunc(sp.expand) == sp.zeros(2, 1)
+
+
+@pytest.mark.claim(COLLAPSE.id, kind="numerical", form="corrected")
+def test_collapse_numerical(record_property):
+    """Seeded d = 3 instances: the printed floor is constant after t_a (to 1e-6 relative) while the relative
+    residual falls like e^{-||x_c|| tau} (log-slope -||x_c|| to 5% between tau = 4/k and 8/k)."""
+    rng = np.random.default_rng(6)
+    for _ in range(3):
+        inst = seeded_relu_instance(rng, n_pos=3, n_neg=3, d=3, h=4, scale=0.5)
+        tr = trained(inst)
+        for label in (1.0, -1.0):
+            if not tr.live(label):
+                continue
+            k = tr.k(label)
+            r = [collapse_residuals(tr.at(tr.t_a + tau / k), tr.X, tr.y, tr.v0, label) for tau in (2.0, 4.0, 8.0)]
+            # 1e-6: the floor is a constant computed from states of size e^{L} with 1e-16 rounding.
+            assert abs(r[2].printed_floor / r[0].printed_floor - 1) <= 1e-6
+            slope = math.log(r[2].relative / r[1].relative) / (4.0 / k)
+            record_property(f"fig:collapse_relative_slope_over_k_{int(label > 0)}", slope / k)
+            # 5%: the e^{-2k tau} correction is e^{-4} ~ 2% at tau = 4/k.
+            assert abs(slope / k + 1) <= 0.05
+        assert evaluate_collapse_corrected(inst).holds
+
+
+@pytest.mark.claim(COLLAPSE.id, kind="property", form="corrected")
+def test_collapse_property(record_property):
+    """Corrected bullet (relative, x_c/||x_c||) on generated instances (Assumptions 1-3)."""
+    property_check(record_property, paper_instances(),
+                   lambda inst: require(evaluate_collapse_corrected(inst).holds), max_examples=15)
+
+
+@pytest.mark.claim(COLLAPSE.id, kind="numerical", form="corrected")
+def test_collapse_dead_group():
+    """The corrected form's condition is needed: h = 1, v_1 > 0, w_1(0) active on the negative sample only
+    (Assumptions 1-3 hold) dies, and then phi = 0 while s_+ u_+ = v_{N+} stays v(0)."""
+    inst = {"X": np.array([[1.0, 0.0], [-1.0, 0.2]]), "y": np.array([1.0, -1.0]),
+            "W0": np.array([[-0.5, -0.3]]), "v0": np.array([np.hypot(0.5, 0.3)])}
+    for a in PAPER_ASSUMPTIONS:
+        assert get_assumption(a).test(inst)
+    tr = trained(inst)
+    assert not tr.live_plus and not tr.live_minus
+    state = tr.at(tr.t_a + 5.0)
+    assert np.all(state.W_s @ tr.X.T <= 1e-12)  # every feature is 0 (one sample parked on the boundary)
+    assert class_scales(state, tr.v0).u_plus @ np.array([1.0]) == 1.0  # s_+ u_+ = v(0) != 0
+
+
+@pytest.mark.negative_control(COLLAPSE.id)
+def test_collapse_negative_control():
+    """The relative check rejects the bullet with x_c itself (not x_c/||x_c||) when ||x_c|| != 1."""
+    inst = seeded_relu_instance(np.random.default_rng(7), n_pos=2, n_neg=2, d=2, h=2, scale=0.5)
+    tr = trained(inst)
+    label = 1.0 if tr.live_plus else -1.0
+    state = tr.at(tr.t_a + 40.0 / tr.k(label))
+    scales = class_scales(state, tr.v0)
+    members = tr.y == label
+    x_c = class_sums(tr.X, tr.y)[0 if label > 0 else 1]
+    s_scaled = math.exp((scales.log_s_plus if label > 0 else scales.log_s_minus) - state.log_scale)
+    u = scales.u_plus if label > 0 else scales.u_minus
+    Phi = np.maximum(state.W_s @ tr.X[members].T, 0.0)
+    broken = np.max(np.linalg.norm(Phi / s_scaled - np.outer(u, tr.X[members] @ x_c), axis=0))
+    assert abs(np.linalg.norm(x_c) - 1) > 0.1
+    assert broken > LIMIT_TOL
+    assert collapse_residuals(state, tr.X, tr.y, tr.v0, label).relative <= LIMIT_TOL
+
+
+# ---------------------------------------------------------------------------------------
+# u_bar_+- and orthogonality.
+# ---------------------------------------------------------------------------------------
+@pytest.mark.claim(FEATURE_LIMITS.id, kind="numerical")
+def test_feature_limits_rate(record_property):
+    """u_+(t) approaches u_bar_+ at the rate r = 2||x_+|| (no dead neuron in N_+): log-slope between
+    tau = 2/r and 5/r is -r to 5% (seeded)."""
+    rng = np.random.default_rng(8)
+    inst = live_instance(rng, n_pos=3, n_neg=2, d=2, h=4)
+    tr = trained(inst)
+    live_p = aligned_groups(tr.flow.activation_pattern(tr.t_a), tr.v0, tr.y)[0]
+    assert np.array_equal(live_p, tr.v0 > 0)  # no dead neuron in N_+: the rate is 2 ||x_+||
+    r = 2 * tr.k_plus
+    d1, d2 = (float(np.linalg.norm(class_scales(tr.at(tr.t_a + tau / r), tr.v0).u_plus - tr.limits.u_bar_plus))
+              for tau in (2.0, 5.0))
+    slope = math.log(d2 / d1) / (3.0 / r)
+    record_property("fig:u_plus_slope_over_rate", slope / r)
+    # 5%: next exponential relative e^{-2} at tau = 2/r would be 13%; measured values are within 1%.
+    assert abs(slope / r + 1) <= 0.05
+    assert evaluate_feature_limits(inst).holds
+
+
+@pytest.mark.claim(FEATURE_LIMITS.id, kind="property")
+def test_feature_limits_property(record_property):
+    """u_bar_+- reached to 1e-9 on generated instances."""
+    property_check(record_property, paper_instances(), lambda inst: require(evaluate_feature_limits(inst).holds),
+                   max_examples=15)
+
+
+@pytest.mark.negative_control(FEATURE_LIMITS.id)
+def test_feature_limits_negative_control():
+    """The check rejects u_+(0) as the limit of u_+ on an instance whose N_+ has two neurons."""
+    inst = seeded_relu_instance(np.random.default_rng(9), n_pos=2, n_neg=2, d=2, h=4, scale=0.5)
+    tr = trained(inst)
+    u0 = class_scales(scaled_state(inst["W0"] / 1.0, inst["v0"], np.zeros(4)), inst["v0"]).u_plus
+    u_late = class_scales(tr.at(tr.t_a + 40.0 / tr.limits.rate_u), tr.v0).u_plus
+    assert np.linalg.norm(u_late - u0) > LIMIT_TOL
+
+
+@pytest.mark.claim(ORTHOGONAL.id, kind="property")
+def test_orthogonal_property(record_property):
+    """After alignment <u_+, u_-> = 0 and cos(mu_+, mu_-) = 0 on generated instances."""
+    property_check(record_property, paper_instances(), lambda inst: require(evaluate_orthogonal(inst).holds),
+                   max_examples=15)
+
+
+@pytest.mark.claim(ORTHOGONAL.id, kind="numerical")
+def test_orthogonal_numerical(record_property):
+    """Seeded: cos(mu_+, mu_-) is positive before alignment and exactly 0 from t_a on (exact flow)."""
+    inst = seeded_relu_instance(np.random.default_rng(10), n_pos=3, n_neg=3, d=3, h=6, scale=0.5)
+    tr = trained(inst)
+    res = gradient_flow(inst["X"], inst["y"], inst["W0"], inst["v0"], tr.t_a + 1.0)
+    before = orthogonality(scaled_state(*res.unit_state_at(0.0)), tr.X, tr.y, tr.v0)[1]
+    after = [orthogonality(scaled_state(*res.unit_state_at(tr.t_a + s)), tr.X, tr.y, tr.v0)[1] for s in (0.0, 0.5, 1.0)]
+    record_property("fig:nc2_cos_at_0", before)
+    assert before > 0.01 and max(after) == 0.0
+
+
+@pytest.mark.negative_control(ORTHOGONAL.id)
+def test_orthogonal_negative_control():
+    """The orthogonality predicate rejects the network at t = 0 (neurons active on both classes)."""
+    inst = seeded_relu_instance(np.random.default_rng(10), n_pos=3, n_neg=3, d=3, h=6, scale=0.5)
+    state = scaled_state(inst["W0"], inst["v0"], np.zeros(6))
+    assert max(orthogonality(state, inst["X"], inst["y"], inst["v0"])) > 1e-15
+
+
+# ---------------------------------------------------------------------------------------
+# Alignment bullet.
+# ---------------------------------------------------------------------------------------
+@pytest.mark.claim(ALIGNMENT.id, kind="property", form="printed")
+def test_alignment_printed(record_property):
+    """Printed bullets together: counterexample searched and shrunk (any ||x_c|| != 1)."""
+    found = search_counterexample(record_property, ALIGNMENT, search_instances(), **SEARCH)
+    assert ALIGNMENT.evaluate(found).holds
+
+
+@pytest.mark.claim(ALIGNMENT.id, kind="numerical", form="corrected")
+def test_alignment_numerical(record_property):
+    """Seeded: the least-squares s_c u_c of the printed bullet is v_{Nc}/||x_c|| (gap |1 - 1/||x_c|| |), and
+    ||x_c|| z* matches +-v_{Nc} to 1e-9 at tau = 40/||x_c||."""
+    inst = seeded_relu_instance(np.random.default_rng(11), n_pos=3, n_neg=2, d=2, h=2, scale=0.5)
+    tr = trained(inst)
+    for label in (1.0, -1.0):
+        if tr.live(label):
+            r = collapse_residuals(tr.at(tr.t_a + 40.0 / tr.k(label)), tr.X, tr.y, tr.v0, label)
+            record_property(f"fig:fitted_gap_{int(label > 0)}", r.fitted_over_v)
+            # 1e-9: both sides converge like e^{-40}; rounding is ~1e-16.
+            assert abs(r.fitted_over_v - abs(1 - 1 / tr.k(label))) <= 1e-9
+            assert r.fitted_norm_over_v <= 1e-9
+    assert evaluate_alignment_corrected(inst).holds
+
+
+@pytest.mark.claim(ALIGNMENT.id, kind="property", form="corrected")
+def test_alignment_property(record_property):
+    """Corrected alignment on generated instances."""
+    property_check(record_property, paper_instances(), lambda inst: require(evaluate_alignment_corrected(inst).holds),
+                   max_examples=15)
+
+
+@pytest.mark.negative_control(ALIGNMENT.id)
+def test_alignment_negative_control():
+    """The corrected check rejects the sign convention s_- u_- = +v_{N-} (v = s_+ u_+ + s_- u_-)."""
+    inst = live_instance(np.random.default_rng(11), n_pos=3, n_neg=2, d=2, h=2)
+    tr = trained(inst)
+    state = tr.at(tr.t_a + 40.0 / tr.k_minus)
+    flipped = ScaledState(state.W_s, np.where(tr.v0 < 0, -state.v_s, state.v_s), state.log_scale)
+    assert tr.live_minus
+    assert collapse_residuals(flipped, tr.X, tr.y, tr.v0, -1.0).fitted_norm_over_v > 1.0
+
+
+# ---------------------------------------------------------------------------------------
+# Rates and the ratio s_+/s_-.
+# ---------------------------------------------------------------------------------------
+@pytest.mark.claim(RATES.id, kind="property", form="printed")
+def test_rates_printed(record_property):
+    """Printed exponent ||x||^t: counterexample searched and shrunk."""
+    found = search_counterexample(record_property, RATES, search_instances(), **SEARCH)
+    assert RATES.evaluate(found).holds
+
+
+@pytest.mark.claim(RATES.id, kind="symbolic", form="corrected")
+def test_rates_symbolic():
+    """(46): ||v(t)|| e^{-kt} -> k ||u_+|| (sympy limit, one component), so log s - k t -> log(k ||u_+||)."""
+    t, k, up, um = sp.symbols("t k u_p u_m", positive=True)
+    v = k * sp.exp(k * t) * up - k * sp.exp(-k * t) * um
+    assert sp.limit(v * sp.exp(-k * t), t, sp.oo) == k * up
+    assert sp.expand_log(sp.limit(sp.log(v) - k * t, t, sp.oo) - sp.log(k * up), force=True) == 0
+
+
+@pytest.mark.claim(RATES.id, kind="property", form="corrected")
+def test_rates_property(record_property):
+    """Corrected rates on generated instances: log s_c - ||x_c|| t converges to the predicted offset."""
+    property_check(record_property, paper_instances(), lambda inst: require(evaluate_rates_corrected(inst).holds),
+                   max_examples=15)
+
+
+@pytest.mark.negative_control(RATES.id)
+def test_rates_negative_control():
+    """The corrected check rejects the rate 2||x_c|| t (the loss's growth rate, not s's)."""
+    inst = seeded_relu_instance(np.random.default_rng(12), n_pos=2, n_neg=2, d=2, h=2, scale=0.5)
+    tr = trained(inst)
+    label = 1.0 if tr.live_plus else -1.0
+    k = tr.k(label)
+    offset = tr.limits.offset_plus if label > 0 else tr.limits.offset_minus
+    t = tr.t_a + 40.0 / k
+    assert abs(_log_s(tr.at(t), tr.v0, label) - k * t - offset) <= 1e-6
+    assert abs(_log_s(tr.at(t), tr.v0, label) - 2 * k * t - offset) > 1.0
+
+
+@pytest.mark.claim(RATIO.id, kind="property", form="printed")
+def test_ratio_printed(record_property):
+    """Printed ("the limit does not exist"): counterexample searched among mirrored instances and shrunk."""
+    found = search_counterexample(record_property, RATIO, mirrored_instances(), **SEARCH)
+    assert RATIO.evaluate(found).holds
+
+
+@pytest.mark.claim(RATIO.id, kind="property", form="corrected")
+def test_ratio_property(record_property):
+    """Corrected: log(s_+/s_-) - (g_+ - g_-) t converges, on generated and on mirrored instances."""
+    property_check(record_property, st.one_of(paper_instances(), mirrored_instances()),
+                   lambda inst: require(evaluate_ratio_corrected(inst).holds), max_examples=15)
+
+
+@pytest.mark.negative_control(RATIO.id)
+def test_ratio_negative_control():
+    """The corrected check rejects the exponent (||x_+|| + ||x_-||) t."""
+    inst = live_instance(np.random.default_rng(13), n_pos=2, n_neg=3, d=2, h=2)
+    tr = trained(inst)
+    assert tr.live_plus and tr.live_minus
+    t = tr.t_a + 40.0 / min(tr.k_plus, tr.k_minus)
+    off = tr.limits.offset_plus - tr.limits.offset_minus
+    assert evaluate_ratio_corrected(inst).holds
+    assert abs(_log_ratio(tr.at(t), tr.v0) - (tr.k_plus + tr.k_minus) * t - off) > 1.0

@@ -1,0 +1,348 @@
+"""Assumption probes: drop one assumption of a claim and hunt for an instance where it fails.
+
+A probe of claim C against assumption A draws instances from
+``assumptions.instances(violate=A, **C.instance_bounds)`` (A violated, every other
+assumption held), evaluates ``C.verified_form`` on each (the statement the claim's checks
+verify: the corrected one for an erratum) and lets Hypothesis's ``find`` search, and
+shrink, an instance where it does not hold:
+
+- ``holds``: no failing instance within the budget; ``examples`` says how many were tried.
+- ``breaks``: the shrunk instance is saved as ``<report dir>/counterexamples/
+  <claim>--violate-<assumption>.npz`` (beside, never over, the printed-form counterexample
+  ``<claim>.npz``), reloaded and re-evaluated before it is reported, and ``replay`` is the
+  ``python -m claims check`` command that reproduces the failure (exit 1).
+
+The search has two budgets: ``max_examples`` (Hypothesis's, default the active profile's)
+and ``seconds`` (wall clock: once spent, the search stops at the next evaluation; a failure
+already found is reported as shrunk so far). Under the derandomized ``ci`` profile a probe
+that ends on its example budget gives the same result every run; one cut short by the
+clock may not.
+
+A probe result is one row of ``probes`` in ``claims.json``:
+``{"claim", "assumption", "outcome", "examples", "seconds", "counterexample"}``.
+
+References:
+    DESIGN.md, "Assumptions are objects" and main job 2; Hypothesis ``find``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis.errors import NoSuchExample
+
+from claims.framework import paths
+from claims.framework.assumptions import (
+    AssumptionArgumentError,
+    UnknownAssumptionError,
+    get_assumption,
+    instances,
+)
+from claims.framework.claim import Claim, Evaluation
+from claims.framework.instances import load_instance, save_instance
+
+# Arrays a generated instance may carry besides the claim's own (the dynamics variants).
+VARIANT_ARRAYS = ("eta", "logistic")
+
+# Default wall-clock budget of one probe: the claims evaluated through the exact flow take
+# up to ~0.1 s per instance (claim.instance_bounds keeps them there), so 60 s covers the
+# ci profile's 40 examples plus shrinking many times over on a slow shared machine.
+DEFAULT_SECONDS = 60.0
+
+
+class ProbeError(ValueError):
+    """A probe that cannot be run as asked (unknown or unlisted assumption, a claim without
+    an instance evaluation, a bad budget); the message says what and how to fix it."""
+
+
+class _BudgetSpent(BaseException):
+    """Raised inside the search when the clock budget is spent. A BaseException (like
+    KeyboardInterrupt) so that Hypothesis stops at once instead of treating it as a failure
+    to shrink."""
+
+
+class ProbeEvaluationError(RuntimeError):
+    """The claim's evaluation raised on a generated instance, or a saved counterexample did
+    not replay: a defect of the claim's code, not an outcome of the probe."""
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One cell of the claims x assumptions matrix.
+
+    Attributes:
+        claim, assumption: the ids probed.
+        outcome: "holds" (nothing found within the budget) or "breaks".
+        examples: instances evaluated, shrinking included (>= 1).
+        seconds: wall-clock seconds the search took.
+        counterexample: {"file", "replay", "summary"} for "breaks", else None.
+    """
+
+    claim: str
+    assumption: str
+    outcome: str
+    examples: int
+    seconds: float
+    counterexample: Mapping[str, str] | None
+
+    def as_record(self) -> dict[str, Any]:
+        """The row of ``probes`` in claims.json (keys in the contract's order)."""
+        return {
+            "claim": self.claim,
+            "assumption": self.assumption,
+            "outcome": self.outcome,
+            "examples": self.examples,
+            "seconds": self.seconds,
+            "counterexample": dict(self.counterexample) if self.counterexample else None,
+        }
+
+
+def check_budget(max_examples: Any, seconds: Any) -> tuple[int | None, float]:
+    """Validated budgets: max_examples an int >= 1 (or None: the profile's), seconds > 0."""
+    if max_examples is not None and (
+        isinstance(max_examples, bool) or not isinstance(max_examples, Integral) or max_examples < 1
+    ):
+        raise ProbeError(f"--max-examples must be an integer >= 1; got {max_examples!r}")
+    if isinstance(seconds, bool) or not isinstance(seconds, Real) or not (math.isfinite(seconds) and seconds > 0):
+        raise ProbeError(f"--seconds must be a finite number > 0; got {seconds!r}")
+    return (None if max_examples is None else int(max_examples)), float(seconds)
+
+
+def check_target(claim: Claim, assumption_id: str) -> None:
+    """Raise ProbeError unless ``claim`` can be probed against ``assumption_id``."""
+    try:
+        get_assumption(assumption_id)
+    except UnknownAssumptionError as error:
+        raise ProbeError(str(error)) from None
+    if claim.verified_form is None:
+        raise ProbeError(
+            f"claim {claim.id!r} has no instance evaluation to probe (no evaluate, or an "
+            "erratum without probe_evaluate); 'python -m claims list' shows the claims"
+        )
+    if assumption_id not in claim.assumptions:
+        listed = ", ".join(claim.assumptions) or "none"
+        raise ProbeError(
+            f"claim {claim.id!r} does not rest on {assumption_id!r} (it lists: {listed}); "
+            "probe one of the assumptions it lists"
+        )
+
+
+def probe_pairs(claims: Iterable[Claim], assumption_id: str | None = None) -> list[tuple[Claim, str]]:
+    """Every (claim, assumption) cell of the matrix: each claim with an instance evaluation
+    and each assumption it lists (only ``assumption_id`` when given)."""
+    return [
+        (claim, a)
+        for claim in claims
+        if claim.verified_form is not None
+        for a in claim.assumptions
+        if assumption_id is None or a == assumption_id
+    ]
+
+
+def unprobeable(claims: Iterable[Claim]) -> list[Claim]:
+    """Claims that list assumptions but have no instance evaluation: holes in the matrix."""
+    return [c for c in claims if c.assumptions and c.verified_form is None]
+
+
+def optional_arrays(claim: Claim) -> tuple[str, ...]:
+    """Arrays an instance file may hold besides ``claim.instance_arrays``: those its
+    assumptions' tests read and the dynamics variants. ``check`` and the replay of a
+    probe's counterexample both load them when present."""
+    names: list[str] = []
+    for assumption_id in claim.assumptions:
+        names += [a for a in get_assumption(assumption_id).arrays if a not in names]
+    names += [a for a in VARIANT_ARRAYS if a not in names]
+    return tuple(a for a in names if a not in claim.instance_arrays)
+
+
+def counterexample_name(claim_id: str, assumption_id: str) -> str:
+    """File name of a probe's counterexample; never that of the printed-form one."""
+    return f"{claim_id}--violate-{assumption_id}.npz"
+
+
+def _display_path(path: Path) -> str:
+    """The path as a replay command should show it: relative to the project root when the
+    file is inside it (the report's convention), else absolute."""
+    path = path.resolve()
+    try:
+        return path.relative_to(paths.PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def replay_command(claim: Claim, file: str) -> str:
+    """The ``check`` command that re-evaluates what the probe evaluated on ``file``."""
+    form = " --form verified" if claim.probe_evaluate is not None else ""
+    return f"python -m claims check {claim.id} --data {file}{form}"
+
+
+def _summary(instance: Mapping[str, np.ndarray], assumption_id: str, evaluation: Evaluation) -> str:
+    n, d = instance["X"].shape
+    h = instance["W0"].shape[0]
+    parts = [f"n={n}, d={d}, h={h}"]
+    if "eta" in instance:
+        parts.append(f"eta={float(instance['eta']):.4g}")
+    if "logistic" in instance:
+        parts.append("logistic loss")
+    figures = ", ".join(f"{k}={float(v):.4g}" for k, v in sorted(evaluation.figures.items()))
+    text = f"{', '.join(parts)}; {assumption_id} violated: the statement fails"
+    return text + (f" ({figures})" if figures else "")
+
+
+def _quietly(evaluate, instance) -> Evaluation:
+    """``evaluate(instance)`` with numpy's RuntimeWarnings (overflow, invalid) silenced.
+
+    Instances outside an assumption push simulators to extremes (a large initialisation
+    overflows exp); what a probe reports is the evaluation's verdict, and the same warning
+    must not become an error under pytest's ``filterwarnings = error`` in one run and a
+    printout in another.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return evaluate(instance)
+
+
+def probe(
+    claim: Claim,
+    assumption_id: str,
+    *,
+    max_examples: int | None = None,
+    seconds: float = DEFAULT_SECONDS,
+) -> ProbeResult:
+    """Probe ``claim`` with ``assumption_id`` violated; see the module docstring.
+
+    Uses the Hypothesis profile loaded at call time (``settings.default``) with
+    ``max_examples`` replaced when given. Raises ProbeError for a bad request and
+    ProbeEvaluationError when the claim's evaluation raises on a generated instance.
+    """
+    max_examples, seconds = check_budget(max_examples, seconds)
+    check_target(claim, assumption_id)
+    evaluate = claim.verified_form
+    try:
+        strategy = instances(violate=assumption_id, **claim.instance_bounds)
+    except (AssumptionArgumentError, TypeError) as error:
+        raise ProbeError(
+            f"claim {claim.id!r}: its instance_bounds {dict(claim.instance_bounds)!r} cannot "
+            f"generate instances violating {assumption_id!r} ({error})"
+        ) from None
+
+    evaluated = 0
+    start = time.monotonic()
+    deadline = start + seconds
+    smallest_failing: list[Mapping[str, np.ndarray]] = []  # the shrinker only accepts smaller ones
+
+    def fails(instance: Mapping[str, np.ndarray]) -> bool:
+        nonlocal evaluated
+        if evaluated and time.monotonic() > deadline:
+            raise _BudgetSpent
+        evaluated += 1
+        try:
+            result = _quietly(evaluate, instance)
+        except Exception as error:  # noqa: BLE001 - reported with the claim's name, then re-raised
+            raise ProbeEvaluationError(
+                f"claim {claim.id!r} raised {type(error).__name__} on an instance violating "
+                f"{assumption_id!r}: {error}"
+            ) from error
+        if not result.holds:
+            smallest_failing[:] = [instance]
+        return not result.holds
+
+    overrides: dict[str, Any] = dict(
+        phases=(Phase.generate, Phase.shrink),
+        database=None,
+        report_multiple_bugs=False,
+        # The generators construct every instance; what can be slow is the claim's evaluation.
+        suppress_health_check=list(HealthCheck),
+    )
+    if max_examples is not None:
+        overrides["max_examples"] = max_examples
+    try:
+        found = find(strategy, fails, settings=settings(parent=settings.default, **overrides))
+    except NoSuchExample:
+        found = None
+    except _BudgetSpent:
+        found = smallest_failing[0] if smallest_failing else None
+    elapsed = round(time.monotonic() - start, 3)
+    if found is None:
+        return ProbeResult(claim.id, assumption_id, "holds", evaluated, elapsed, None)
+
+    target = paths.report_dir() / "counterexamples" / counterexample_name(claim.id, assumption_id)
+    save_instance(target, found)
+    try:
+        replayed = load_instance(target, claim.instance_arrays, optional=optional_arrays(claim))
+        final = _quietly(evaluate, replayed)
+    except Exception as error:  # noqa: BLE001 - a replay that cannot run is the claim's defect
+        raise ProbeEvaluationError(
+            f"claim {claim.id!r}: the counterexample saved to {target} cannot be replayed "
+            f"({type(error).__name__}: {error}); does instance_arrays name every array it reads?"
+        ) from error
+    if final.holds:
+        raise ProbeEvaluationError(
+            f"claim {claim.id!r}: the counterexample saved to {target} holds when reloaded; "
+            "its evaluation depends on more than the saved arrays"
+        )
+    file = _display_path(target)
+    counterexample = {
+        "file": file,
+        "replay": replay_command(claim, file),
+        "summary": _summary(found, assumption_id, final),
+    }
+    return ProbeResult(claim.id, assumption_id, "breaks", evaluated, elapsed, counterexample)
+
+
+def probe_all(
+    pairs: Sequence[tuple[Claim, str]],
+    *,
+    max_examples: int | None = None,
+    seconds: float,
+    errors: list[str] | None = None,
+) -> list[ProbeResult]:
+    """Probe every pair within a total wall-clock budget of ``seconds``.
+
+    Each pair gets an even share of what is left (remaining / pairs left), so a probe that
+    ends early leaves its time to the others. A pair whose claim's code raises
+    (ProbeEvaluationError) or whose instance_bounds cannot violate the assumption
+    (ProbeError) stops the run, or, when ``errors`` is a list, is appended to it as one line
+    and skipped.
+    """
+    max_examples, seconds = check_budget(max_examples, seconds)
+    deadline = time.monotonic() + seconds
+    results = []
+    for k, (claim, assumption_id) in enumerate(pairs):
+        # 1 ms floor: a pair reached after the budget is spent still evaluates one instance.
+        share = max((deadline - time.monotonic()) / (len(pairs) - k), 1e-3)
+        try:
+            results.append(probe(claim, assumption_id, max_examples=max_examples, seconds=share))
+        except (ProbeError, ProbeEvaluationError) as error:
+            if errors is None:
+                raise
+            errors.append(str(error))
+    return results
+
+
+def merge_probes(
+    previous: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]], order: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Rows of ``previous`` not re-probed in ``new``, plus ``new``; sorted by the claim's
+    position in ``order`` (unknown claims last), then by assumption in registry order."""
+    from claims.framework.assumptions import ASSUMPTIONS
+
+    rows = {(r["claim"], r["assumption"]): dict(r) for r in previous}
+    rows.update({(r["claim"], r["assumption"]): dict(r) for r in new})
+    position = {claim_id: i for i, claim_id in enumerate(order)}
+    assumption_rank = {a: i for i, a in enumerate(ASSUMPTIONS)}
+    return sorted(
+        rows.values(),
+        key=lambda r: (position.get(r["claim"], len(position)), r["claim"],
+                       assumption_rank.get(r["assumption"], len(assumption_rank)), r["assumption"]),
+    )
+
