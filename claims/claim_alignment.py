@@ -672,7 +672,7 @@ CLAIM2 = register(Claim(
     statement="x_a(w_j) will change its value within a finite amount of time (for j in N_+ outside S_+ u S_dead: "
               "within t_1 > 2/(zeta sqrt(mu) x_min) if w_j in S_-, within t_2 > 2/(xi sqrt(mu) x_min) otherwise; "
               "N_- symmetrically).",
-    assumptions=("orthogonal-separability", "balanced-init", "non-extreme-init", "linear-loss"),
+    assumptions=("orthogonal-separability", "balanced-init", "non-extreme-init", "small-init", "linear-loss"),
     expected_verdict="erratum",
     correction="x_a(w_j) changes within t_1 (w_j in the other class's cone) or t_2 (otherwise) whenever w_j "
                "activates at least one sample and is outside its own class's cone; a w_j that activates none "

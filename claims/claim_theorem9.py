@@ -139,7 +139,8 @@ THEOREM9 = register(Claim(
     statement="Let T = 2n/(sqrt(mu) x_min) * 1/min{zeta, xi}. If j in N_+, either w_j(T) in S_+ or "
               "w_j(T) in S_dead, and remains permanently in one of those cones; moreover, if "
               "max_{i in I_+} <w_j(0), x_i> > 0, then w_j(T) in S_+. Symmetrically for j in N_- with S_-.",
-    assumptions=("orthogonal-separability", "balanced-init", "non-extreme-init", "gradient-flow", "linear-loss"),
+    assumptions=("orthogonal-separability", "balanced-init", "non-extreme-init", "small-init", "gradient-flow",
+                 "linear-loss"),
     expected_verdict="erratum",
     correction="Read S_dead as its closure without the origin, {w != 0 : <w, x_i> <= 0 for all i} (no sample "
                "active): a neuron of N_+ whose last active (negative) sample deactivates is frozen exactly on "
