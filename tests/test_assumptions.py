@@ -163,9 +163,13 @@ def test_dynamics_assumptions_hand_built():
 
 
 def test_assumption_arrays_are_what_the_tests_read():
-    # Each test succeeds on an instance holding only its declared arrays.
+    # Each test gives GOOD's answer (it satisfies every assumption) on an instance holding only its
+    # declared arrays, and cannot be evaluated once one of them is missing.
     for a in ALL:
-        a.test({k: GOOD[k] for k in a.arrays})
+        assert a.test({k: GOOD[k] for k in a.arrays}) is True, a.id
+        for missing in a.arrays:
+            with pytest.raises((KeyError, AssumptionArgumentError)):
+                a.test({k: GOOD[k] for k in a.arrays if k != missing})
 
 
 @MANY
