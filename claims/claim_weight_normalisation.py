@@ -259,12 +259,17 @@ def _relu_arrays(inst) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return tuple(np.asarray(inst[k], np.float64) for k in ("X", "y", "W0", "v0"))
 
 
+def _defined_neurons(W0: np.ndarray, v0: np.ndarray) -> np.ndarray:
+    """(h,) mask of the neurons (47) is defined for: v_j != 0 and w_j != 0."""
+    return (v0 != 0) & np.any(W0 != 0, axis=1)
+
+
 def evaluate_constant_multiple(inst) -> Evaluation:
     """Each neuron's direction under GF of (47) at t equals its unnormalised direction at t/||w_j(0)||^2,
     at a time where every neuron's unnormalised clock is >= 0.4 (the directions have moved by
     about 0.4 ||x_a||)."""
     X, y, W0, v0 = _relu_arrays(inst)
-    live = (v0 != 0) & np.any(W0 != 0, axis=1)
+    live = _defined_neurons(W0, v0)
     if not live.all():  # (47) is undefined for v_j = 0 or w_j = 0: such neurons are left out
         inst = {**inst, "W0": W0[live], "v0": v0[live]}
         if not live.any():
@@ -343,7 +348,7 @@ def wn47_group_gaps(inst, *, units: float = 40.0) -> tuple[float, int]:
     groups g in {+, -} of live aligned neurons (sgn v_j = g, active exactly on class g at the end),
     at t = units max_j ||w_j||^2 / min(||x_+||, ||x_-||); and how many neurons were in such groups."""
     X, y, W0, v0 = _relu_arrays(inst)
-    keep = (v0 != 0) & np.any(W0 != 0, axis=1)
+    keep = _defined_neurons(W0, v0)
     W0, v0 = W0[keep], v0[keep]
     sums = class_sums(X, y)
     scale = min(float(np.linalg.norm(s)) for s in sums)
@@ -380,7 +385,7 @@ def wn47_log_ratios(inst, units=(20.0, 30.0)) -> np.ndarray:
     """log(||mu_+||/||mu_-||) of the class-mean features under GF of (47) at t = u max_j ||w_j||^2 /
     min(||x_+||, ||x_-||) for u in units."""
     X, y, W0, v0 = _relu_arrays(inst)
-    keep = (v0 != 0) & np.any(W0 != 0, axis=1)
+    keep = _defined_neurons(W0, v0)
     unit = float(np.max(np.linalg.norm(W0[keep], axis=1) ** 2)) / min(np.linalg.norm(s) for s in class_sums(X, y))
     # A neuron parked on the boundary <w_j, x_i> = 0 (it froze there) keeps a rounding-level activity
     # ~1e-16 ||w_j|| ||x_i||; a class mean below 1e-9 of the largest possible activity is such a residue
@@ -404,7 +409,7 @@ def evaluate_asymmetry(inst) -> Evaluation:
     no live neuron at all) the ratio is infinite under any normalisation; the caveat is about
     magnitudes, so such instances are outside it (vacuous, figure ``dead_class`` = 1)."""
     X, y, W0, v0 = _relu_arrays(inst)
-    keep = (v0 != 0) & np.any(W0 != 0, axis=1)
+    keep = _defined_neurons(W0, v0)
     if not keep.any() or min(np.linalg.norm(s) for s in class_sums(X, y)) == 0:
         return Evaluation(holds=True, figures={"dead_class": 1.0})
     try:
