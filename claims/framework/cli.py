@@ -52,7 +52,7 @@ from claims.framework.schema import validate_report
 EXIT_USAGE = 2
 EXIT_DEFECT = 3  # a claim's own code raised during a probe: not the user's mistake
 
-# Total wall-clock budget of ``probe --all``: about 60 (claim, assumption) cells at a few
+# Total wall-clock budget of ``probe --all``: about 80 (claim, assumption) cells at a few
 # seconds each under the ci profile, with room for the slow ones.
 DEFAULT_ALL_SECONDS = 1200.0
 
