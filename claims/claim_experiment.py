@@ -55,11 +55,10 @@ import math
 import numpy as np
 import pytest
 
-from claims.framework import paths, profiles
-from claims.framework.checks import inconclusive
+from claims.framework import profiles
+from claims.framework.checks import inconclusive, record_counterexample
 from claims.framework.claim import Claim, Evaluation, register
-from claims.framework.instances import save_instance
-from claims.framework.plugin import SENSITIVITY_PROPERTY
+from claims.paper import SENSITIVITY
 from models.digits_experiment.analysis import Comparison, compare
 from models.digits_experiment.config import ExperimentConfig
 from models.digits_experiment.data import load_data
@@ -214,8 +213,8 @@ def _decide(record_property, claim: Claim, sub: str) -> None:
         inconclusive(summary)
     if c.verdict == "refuted":
         horizon = results.config.steps
-        save_instance(paths.counterexample_path(claim.id),
-                      {"t_linear": _censored(c.t_linear, horizon), "t_logistic": _censored(c.t_logistic, horizon)})
+        record_counterexample(record_property,
+                              {"t_linear": _censored(c.t_linear, horizon), "t_logistic": _censored(c.t_logistic, horizon)})
     assert c.verdict == "holds", summary
 
 
@@ -362,7 +361,7 @@ def test_sensitivity_table(record_property):
     for label in [label for label, _ in ACTIVE_SETTINGS]:
         rows += sensitivity_rows(label, setting_results(label))
     for row in rows:
-        record_property(SENSITIVITY_PROPERTY, json.dumps(row))
+        record_property(SENSITIVITY.key, json.dumps(row))
     expected = {"holds": "verified", "refuted": "refuted", "inconclusive": "inconclusive"}
     for row in rows[:len(SENSITIVITY_SUBCLAIMS)]:
         if row["subclaim"] in FASTER:
@@ -428,8 +427,8 @@ def draw_figure1(results: ArmResults, path) -> None:
     plt.close(fig)
 
 
-def test_figure1_reproduced():
+def test_figure1_reproduced(claims_report_dir):
     """Figure 1 (test accuracy and NC metrics against step, both losses, over seeds) is written."""
-    path = paths.report_dir() / "figures" / "figure1_digits.png"
+    path = claims_report_dir / "figures" / "figure1_digits.png"
     draw_figure1(main_results(), path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

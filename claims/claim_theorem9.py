@@ -47,6 +47,7 @@ References:
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -55,11 +56,10 @@ from hypothesis import settings
 from scipy.integrate import solve_ivp
 
 from claims.alignment_instances import SEEDED_CASES, off_boundaries, seeded_instance, small_instances
-from claims.framework import paths
-from claims.framework.assumptions import instances
+from claims.assumptions import instances
 from claims.framework.checks import assert_sympy_zero, property_check, require, search_counterexample
 from claims.framework.claim import Claim, Evaluation, register
-from claims.framework.dynamics import evolve, variant
+from claims.dynamics import evolve, variant
 from models.alignment_bounds import alignment_bounds, alignment_time, cone_of_state
 from models.two_layer_relu import gradient_flow
 
@@ -232,7 +232,7 @@ def test_theorem9_printed(record_property):
 
 
 @pytest.mark.claim(THEOREM9.id, kind="property", form="corrected")
-def test_theorem9_corrected_and_tightness(record_property):
+def test_theorem9_corrected_and_tightness(record_property, claims_report_dir):
     """Corrected (closed S_dead): holds at T, stays, 'moreover' parts; alignment_time <= T (tightness figures).
 
     ratio_median is over the instances in which some neuron changes its active set at all.
@@ -255,17 +255,16 @@ def test_theorem9_corrected_and_tightness(record_property):
     record_property("fig:ratio_median", float(np.median(moved)))
     record_property("fig:fraction_without_event", float(np.mean(ratios_arr == 0)))
     record_property("fig:fraction_with_neuron_frozen_on_dead_boundary", float(np.mean(frozen)))
-    save_tightness_histogram(ratios_arr)
+    save_tightness_histogram(ratios_arr, claims_report_dir / "figures")
 
 
-def save_tightness_histogram(ratios: np.ndarray) -> None:
-    """Histogram of log10(alignment_time / T) into the report's figures/theorem9_tightness.png."""
+def save_tightness_histogram(ratios: np.ndarray, out: Path) -> None:
+    """Histogram of log10(alignment_time / T) into ``out``/theorem9_tightness.png."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out = paths.report_dir() / "figures"
     out.mkdir(parents=True, exist_ok=True)
     positive = ratios[ratios > 0]
     fig, ax = plt.subplots(figsize=(5, 3))

@@ -74,7 +74,7 @@ class Claim:
             that violate one assumption. None means ``evaluate`` (when the claim is
             not an erratum or refuted).
         instance_bounds: keyword arguments for
-            :func:`claims.framework.assumptions.instances` (sizes such as ``max_n``,
+            :func:`claims.assumptions.instances` (sizes such as ``max_n``,
             ``max_h``) that keep a probe of this claim within its time budget.
     """
 

@@ -14,8 +14,12 @@
 
 User mistakes print one line on stderr and exit 2, never a traceback.
 
+The command line serves any paper: the paper's package calls :func:`main` with its
+:class:`~claims.framework.paper.Paper` and its project root (whose ``reports/`` is the
+default report directory); this suite's ``claims/__main__.py`` does exactly that.
+
 References:
-    DESIGN.md, "Command line".
+    The project's README ("Command line") and CONTRIBUTING.md.
 """
 
 from __future__ import annotations
@@ -28,9 +32,8 @@ import sys
 import time
 from pathlib import Path
 
-import claims
-from claims.framework import paths, profiles
-from claims.framework.assumptions import get_assumption
+from claims.framework import profiles
+from claims.framework.assumption import UnknownAssumptionError
 from claims.framework.claim import Claim, UnknownClaimError, all_claims, get_claim
 from claims.framework.instances import InstanceError, load_instance
 from claims.framework.probe import (
@@ -46,6 +49,7 @@ from claims.framework.probe import (
     probe_pairs,
     unprobeable,
 )
+from claims.framework.paper import Paper
 from claims.framework.report import write_reports
 from claims.framework.schema import validate_report
 
@@ -67,16 +71,18 @@ class _Parser(argparse.ArgumentParser):
                          if " " in self.prog else f"{message} (see 'python -m claims --help')")
 
 
-def load_claim_modules() -> list[Claim]:
-    """Import every ``claims.claim_*`` module so that its claims are registered."""
-    for info in pkgutil.iter_modules(claims.__path__):
+def load_claim_modules(paper: Paper) -> list[Claim]:
+    """Import every ``claim_*`` module of the paper's claim package so that its claims are
+    registered; return every registered claim."""
+    package = importlib.import_module(paper.claim_package)
+    for info in pkgutil.iter_modules(package.__path__):
         if info.name.startswith("claim_"):
-            importlib.import_module(f"claims.{info.name}")
+            importlib.import_module(f"{paper.claim_package}.{info.name}")
     return all_claims()
 
 
-def _last_verdicts() -> dict[str, str]:
-    report = paths.report_dir() / "claims.json"
+def _last_verdicts(args: argparse.Namespace) -> dict[str, str]:
+    report = args.root / "reports" / "claims.json"
     if not report.is_file():
         return {}
     try:
@@ -86,9 +92,9 @@ def _last_verdicts() -> dict[str, str]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    verdicts = _last_verdicts()
+    verdicts = _last_verdicts(args)
     rows = [(c.id, c.paper_ref, ",".join(c.assumptions) or "-", verdicts.get(c.id, "not run"))
-            for c in load_claim_modules()]
+            for c in load_claim_modules(args.paper)]
     if args.json:
         print(json.dumps([dict(zip(("id", "paper_ref", "assumptions", "verdict"), r)) for r in rows]))
         return 0
@@ -102,36 +108,37 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     import pytest
 
-    return int(pytest.main([str(Path(claims.__file__).parent), "-q", *args.pytest_args]))
+    package = importlib.import_module(args.paper.claim_package)
+    return int(pytest.main([str(Path(package.__file__).parent), "-q", *args.pytest_args]))
 
 
-def _claim(claim_id: str) -> Claim:
-    load_claim_modules()
+def _claim(args: argparse.Namespace, claim_id: str) -> Claim:
+    load_claim_modules(args.paper)
     try:
         return get_claim(claim_id)
     except UnknownClaimError as error:
         raise UsageError(str(error)) from None
 
 
-def _own_input_error(error: Exception) -> bool:
-    """A named input error of this project (DataGeometryError, FlowInputError, ...): the
-    instance is outside what the claim's code accepts, which is the user's to fix."""
-    return isinstance(error, ValueError) and type(error).__module__.startswith(("models.", "claims."))
+def _own_input_error(paper: Paper, error: Exception) -> bool:
+    """One of the paper's named input errors (``Paper.input_errors``): the instance is
+    outside what the claim's code accepts, which is the user's to fix."""
+    return isinstance(error, paper.input_errors)
 
 
-def assumption_verdicts(claim: Claim, instance) -> dict[str, bool | None]:
+def assumption_verdicts(paper: Paper, claim: Claim, instance) -> dict[str, bool | None]:
     """{id: whether the instance satisfies it} for each assumption the claim lists; None
     when the instance lacks an array the assumption's test reads."""
     verdicts: dict[str, bool | None] = {}
     for assumption_id in claim.assumptions:
-        assumption = get_assumption(assumption_id)
+        assumption = paper.assumption(assumption_id)
         if any(name not in instance for name in assumption.arrays):
             verdicts[assumption_id] = None
             continue
         try:
             verdicts[assumption_id] = bool(assumption.test(instance))
         except ValueError as error:
-            if not _own_input_error(error):
+            if not _own_input_error(paper, error):
                 raise
             # e.g. a zero x_i: its cosine is undefined, so Assumption 1 cannot be said to hold
             verdicts[assumption_id] = False
@@ -139,7 +146,8 @@ def assumption_verdicts(claim: Claim, instance) -> dict[str, bool | None]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    claim = _claim(args.claim_id)
+    paper = args.paper
+    claim = _claim(args, args.claim_id)
     if claim.evaluate is None:
         raise UsageError(f"claim {claim.id!r} does not take an instance; "
                          "'python -m claims list' shows the claims, 'report' runs them all")
@@ -148,21 +156,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"claim {claim.id!r} is {claim.expected_verdict} with no verified statement to "
                          "evaluate; use --form printed")
     try:
-        instance = load_instance(Path(args.data), claim.instance_arrays, optional_arrays(claim))
+        instance = load_instance(Path(args.data), claim.instance_arrays, optional_arrays(paper, claim),
+                                 rules=paper.instance_rules)
     except InstanceError as error:
         raise UsageError(str(error)) from None
-    if "eta" in instance or "logistic" in instance:
-        from claims.framework.dynamics import DynamicsError, variant
-
-        try:
-            variant(instance)
-        except DynamicsError as error:
-            raise UsageError(f"{error} (eta: a step size > 0; logistic: 0.0 or 1.0)") from None
     try:
-        assumptions = assumption_verdicts(claim, instance)
+        assumptions = assumption_verdicts(paper, claim, instance)
         result = evaluate(instance)
-    except ValueError as error:
-        if not _own_input_error(error):
+    except Exception as error:  # noqa: BLE001 - only the paper's input errors are the user's
+        if not _own_input_error(paper, error):
             raise
         raise UsageError(f"claim {claim.id!r} cannot be evaluated on {args.data!r}: {error}") from None
     print(json.dumps({
@@ -195,14 +197,14 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number > 0; got {text!r}") from None
 
 
-def _report_for_merge(report_dir: Path) -> dict:
+def _report_for_merge(paper: Paper, report_dir: Path) -> dict:
     path = report_dir / "claims.json"
     if not path.is_file():
         raise UsageError(f"no report at {path} to write the probe matrix into; run "
                          "'python -m claims report' first, or pass --no-write")
     try:
         report = json.loads(path.read_text())
-        validate_report(report)  # before probing: a stale report is refused at once
+        validate_report(report, paper.sections)  # before probing: a stale report is refused at once
     except ValueError as error:  # JSONDecodeError and ReportSchemaError
         raise UsageError(f"{path} is not a valid claim report ({error}); regenerate it with "
                          "'python -m claims report'") from None
@@ -215,8 +217,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         check_budget(args.max_examples, seconds)
     except ProbeError as error:
         raise UsageError(str(error)) from None
-    if args.report_dir is not None:
-        paths.set_report_dir(Path(args.report_dir))
+    args.report_dir = Path(args.report_dir).resolve() if args.report_dir else args.root / "reports"
     if args.all == (args.claim_id is not None):
         raise UsageError("give either a CLAIM_ID or --all (see 'python -m claims probe --help')")
     if args.all:
@@ -226,14 +227,15 @@ def cmd_probe(args: argparse.Namespace) -> int:
                          "'python -m claims list' shows them)")
     if args.no_write:
         raise UsageError("--no-write goes with --all; a single probe never writes the report")
-    claim = _claim(args.claim_id)
+    claim = _claim(args, args.claim_id)
     try:
-        check_target(claim, args.violate)
+        check_target(args.paper, claim, args.violate)
     except ProbeError as error:
         raise UsageError(str(error)) from None
     _load_profile()
     try:
-        result = probe(claim, args.violate, max_examples=args.max_examples, seconds=seconds)
+        result = probe(args.paper, claim, args.violate, max_examples=args.max_examples, seconds=seconds,
+                       report_dir=args.report_dir, root=args.root)
     except ProbeError as error:
         raise UsageError(str(error)) from None
     except ProbeEvaluationError as error:
@@ -244,28 +246,33 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 
 def _probe_all(args: argparse.Namespace, seconds: float) -> int:
-    claims_ = load_claim_modules()
+    paper = args.paper
+    claims_ = load_claim_modules(paper)
     if args.violate is not None:
         try:
-            get_assumption(args.violate)
-        except KeyError as error:
+            paper.assumption(args.violate)
+        except UnknownAssumptionError as error:
             raise UsageError(str(error)) from None
-    report_dir = paths.report_dir()
-    report = None if args.no_write else _report_for_merge(report_dir)
+    report_dir = args.report_dir
+    report = None if args.no_write else _report_for_merge(paper, report_dir)
     _load_profile()
     pairs = probe_pairs(claims_, args.violate)
     start = time.monotonic()
     errors: list[str] = []
-    results = probe_all(pairs, max_examples=args.max_examples, seconds=seconds, errors=errors)
+    try:
+        results = probe_all(paper, pairs, max_examples=args.max_examples, seconds=seconds, errors=errors,
+                            jobs=args.jobs, report_dir=report_dir, root=args.root)
+    except ProbeError as error:
+        raise UsageError(str(error)) from None
     rows = [r.as_record() for r in results]
     holes = [c.id for c in unprobeable(claims_)
              if args.violate is None or args.violate in c.assumptions]
     written = None
     if report is not None:
         report["probes"] = merge_probes(report.get("probes", []), rows,
-                                        [c.get("id") for c in report.get("claims", [])])
-        validate_report(report)  # the rows are ours and the rest was valid: a failure is a bug
-        write_reports(report, report_dir)
+                                        [c.get("id") for c in report.get("claims", [])], paper.assumption_ids)
+        validate_report(report, paper.sections)  # the rows are ours and the rest was valid: a failure is a bug
+        write_reports(report, report_dir, paper)
         written = str(report_dir / "claims.json")
     print(json.dumps({"probes": rows, "unprobeable": holes, "errors": errors,
                       "seconds": round(time.monotonic() - start, 3), "report": written}))
@@ -310,6 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_probe.add_argument("--seconds", type=_positive_float, default=None,
                          help=f"wall-clock budget: per probe (default {DEFAULT_SECONDS:g}), or in total "
                               f"with --all (default {DEFAULT_ALL_SECONDS:g})")
+    p_probe.add_argument("--jobs", type=_positive_int, default=1,
+                         help="with --all: worker processes probing pairs in parallel (default 1)")
     p_probe.add_argument("--report-dir", default=None,
                          help="report directory (claims.json, counterexamples/); default: reports/")
     p_probe.add_argument("--no-write", action="store_true",
@@ -318,9 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, paper: Paper, root: Path) -> int:
+    """Run one command for ``paper``; ``root`` is its project root (default reports/ there)."""
     try:
         args = build_parser().parse_args(argv)
+        args.paper, args.root = paper, Path(root).resolve()
         return args.run(args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)

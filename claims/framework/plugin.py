@@ -1,43 +1,69 @@
 """pytest plugin: collects claim checks' outcomes and writes the claim report.
 
-A check is a test with the ``claim`` marker::
+The paper is named by the ini option ``claims_paper`` (``module:ATTRIBUTE`` of a
+:class:`~claims.framework.paper.Paper`). A check is a test with the ``claim`` marker::
 
     @pytest.mark.claim("eq-13-features", kind="numerical", form="corrected")
 
-``form="printed"`` (the statement as printed, expected to fail) and
-``form="proof-step"`` (a proof step as written, expected to fail) are turned into
-strict xfails (raising AssertionError) whose reason holds the claim's counterexample.
-Every claim also needs a negative control: a test marked
-``@pytest.mark.negative_control("eq-13-features")`` that shows its check rejects a
-deliberately broken variant; the count that passed is reported as the figure
-``negative_controls_rejected`` and a claim without one fails the run.
-Measured figures travel with ``record_property("fig:NAME", number)``; a property
-check records ``record_property("examples", count)``. Outcomes are read from the
-test reports; at session end the main process writes ``claims.json``, ``claims.md``
-and JUnit XML and fails the run if a claim's verdict is not the recorded one.
+``form="printed"`` (the statement as printed, expected to fail) and ``form="proof-step"``
+(a proof step as written, expected to fail) are turned into strict xfails (raising
+AssertionError) whose reason holds the claim's counterexample. Outcomes (see
+:mod:`claims.framework.verdicts`): such a check that passes is ``xpass``; a counterexample
+search that spends its budget (:class:`~claims.framework.checks.CounterexampleNotFound`) is
+``not-found``; both, like any unexpected failure, are mismatches.
+
+Every claim needs a negative control: a test marked
+``@pytest.mark.negative_control("eq-13-features")`` that runs the claim's own evaluation on a
+broken instance or variant through :func:`claims.framework.checks.rejects`. A control that
+ends without such a rejection fails with :class:`NegativeControlError`; the count of controls
+that passed is the figure ``negative_controls_rejected``, and a claim with none is a mismatch.
+
+Measured figures travel with ``record_property("fig:NAME", number)``; a property check
+records ``record_property("examples", count)``; a counterexample travels as the
+``counterexample`` property and is saved by the main process as
+``counterexamples/ID.npz`` in the report directory; rows of the paper's report sections
+travel as ``record_property(section.key, json.dumps(row))``. Everything goes through test
+reports, so a run spread over pytest-xdist workers gives the same report as a serial one.
+
+At session end the main process prints one line per mismatch,
+``claim X: recorded verified, now refuted (test ...)``, writes ``claims.json``, ``claims.md``
+and JUnit XML into the report directory (``--claims-report-dir``, default
+``<rootdir>/reports``) even when there are mismatches (they are marked in it), and makes the
+run exit 1. A run that checked some claims replaces only those in the report.
 
 ``--violate ASSUMPTION`` (repeatable) also probes, after the checks, every claim of the
-session that lists ASSUMPTION (:mod:`claims.framework.probe`) and writes the results into
-the report's ``probes``. A probe's outcome never fails the run. Without ``--violate`` no
-probe runs; probe rows of the previous report are kept for the claims of this run (until
-the pair is probed again), so the matrix survives a plain ``pytest claims/``.
+session that lists ASSUMPTION (:mod:`claims.framework.probe`) and writes the rows into the
+report's ``probes``; a probe's outcome never fails the run. Without it, probe rows of the
+previous report are kept for every claim that still lists the assumption.
 
 References:
-    pytest "Writing plugins", hooks ``pytest_runtest_logreport``, ``pytest_sessionfinish``.
+    pytest "Writing plugins", hooks ``pytest_runtest_logreport``, ``pytest_runtest_makereport``,
+    ``pytest_sessionfinish``; pytest-xdist (``workerinput``).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from claims.framework import paths, profiles
-from claims.framework.assumptions import UnknownAssumptionError, get_assumption
-from claims.framework.claim import CHECK_KINDS, FORMS, Claim, UnknownClaimError, get_claim
+from claims.framework import checks as checks_module
+from claims.framework import profiles
+from claims.framework.assumption import UnknownAssumptionError
+from claims.framework.checks import (
+    COUNTEREXAMPLE_PROPERTY,
+    CounterexampleNotFound,
+    NegativeControlError,
+    decode_instance,
+)
+from claims.framework.claim import CHECK_KINDS, FORMS, Claim, UnknownClaimError, all_claims, get_claim
+from claims.framework.instances import save_instance
+from claims.framework.paper import Paper, PaperSpecError, load_paper
 from claims.framework.probe import (
     DEFAULT_SECONDS,
     ProbeError,
@@ -47,17 +73,18 @@ from claims.framework.probe import (
     probe,
     probe_pairs,
 )
-from claims.framework.report import build_report, claim_record, write_reports
-from claims.framework.schema import validate_report
-from claims.framework.verdicts import CheckOutcome, decide
+from claims.framework.report import build_report, claim_record, merge_claims, write_reports
+from claims.framework.schema import ReportSchemaError, validate_report
+from claims.framework.verdicts import CheckOutcome, decide, surprises
 
 FIGURE_PREFIX = "fig:"
-# A test passes rows of the report's "sensitivity" table as
-# record_property(SENSITIVITY_PROPERTY, json.dumps(row)), one call per row.
-SENSITIVITY_PROPERTY = "sensitivity"
+# Set on a report by the worker that ran the test, read by the main process.
+OUTCOME_PROPERTY = "claims:outcome"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("claims_paper", "the paper's declaration, as 'package.module:ATTRIBUTE' of a "
+                  "claims.framework.paper.Paper", default="")
     group = parser.getgroup("claims", "claim report")
     group.addoption("--claims-report-dir", default=None,
                     help="directory for claims.json, claims.md, junit.xml (default: <rootdir>/reports)")
@@ -70,6 +97,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"wall-clock budget of each probe (default {DEFAULT_SECONDS:g})")
 
 
+def configured_paper(config: pytest.Config) -> Paper:
+    """The paper the ini option ``claims_paper`` names (UsageError if it names none)."""
+    spec = config.getini("claims_paper")
+    if not spec:
+        raise pytest.UsageError("claims plugin: set the ini option claims_paper = 'module:ATTRIBUTE'")
+    try:
+        return load_paper(spec)
+    except PaperSpecError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def report_dir(config: pytest.Config) -> Path:
+    """Where this run writes its report and counterexamples."""
+    return Path(config.getoption("--claims-report-dir") or config.rootpath / "reports").resolve()
+
+
+@pytest.fixture(scope="session")
+def claims_report_dir(request: pytest.FixtureRequest) -> Path:
+    """The run's report directory (for checks that write figures next to the report)."""
+    return report_dir(request.config)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
@@ -79,28 +128,30 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        "negative_control(id): shows that the checks of claim `id` reject a broken variant",
+        "negative_control(id): shows through checks.rejects() that the checks of claim `id` "
+        "reject a broken instance or variant",
     )
+    paper = configured_paper(config)
     try:
         profile = profiles.load_profile()
     except profiles.UnknownProfileError as error:
         raise pytest.UsageError(str(error)) from None
     for assumption_id in config.getoption("--violate"):
         try:
-            get_assumption(assumption_id)
+            paper.assumption(assumption_id)
         except UnknownAssumptionError as error:
             raise pytest.UsageError(f"--violate: {error}") from None
     try:
         check_budget(None, config.getoption("--probe-seconds"))
     except ProbeError as error:
         raise pytest.UsageError(str(error).replace("--seconds", "--probe-seconds")) from None
-    report_dir = Path(config.getoption("--claims-report-dir") or config.rootpath / "reports")
-    paths.set_report_dir(report_dir)
-    writes = not config.getoption("--no-claims-report") and not hasattr(config, "workerinput")
+    directory = report_dir(config)
+    main_process = not hasattr(config, "workerinput")
+    writes = not config.getoption("--no-claims-report") and main_process
     own_junit = writes and not config.option.xmlpath
     if own_junit:
-        config.option.xmlpath = str(report_dir / "junit.xml")
-    collector = ClaimCollector(config, profile, report_dir, writes, own_junit)
+        config.option.xmlpath = str(directory / "junit.xml")
+    collector = ClaimCollector(config, paper, profile, directory, writes, own_junit)
     config.pluginmanager.register(collector, "claims-collector")
 
 
@@ -118,21 +169,24 @@ class _CheckRecord:
 class ClaimCollector:
     """Holds every claim check of the session and turns them into the report."""
 
-    def __init__(self, config: pytest.Config, profile: str, report_dir: Path, writes: bool,
-                 own_junit: bool) -> None:
+    def __init__(self, config: pytest.Config, paper: Paper, profile: str, directory: Path,
+                 writes: bool, own_junit: bool) -> None:
         self.config = config
+        self.paper = paper
         self.own_junit = own_junit
         self.profile = profile
-        self.report_dir = report_dir
+        self.report_dir = directory
         self.writes = writes
         self.checks: dict[str, _CheckRecord] = {}
         self.controls: dict[str, str] = {}  # nodeid -> claim id
         self.controls_rejected: dict[str, int] = defaultdict(int)
+        self.saved_counterexamples: set[str] = set()
         self.mismatches: list[str] = []
         self.verdicts: dict[str, str] = {}
-        self.sensitivity: dict[str, list[dict]] = {}  # nodeid -> rows it recorded
+        self.section_rows: dict[str, dict[str, list[dict]]] = {s.key: {} for s in paper.sections}
         self.probes: list[dict] = []  # rows probed in this session
         self.probe_errors: list[str] = []
+        self.report_errors: list[str] = []
         self.unprobed: list[str] = []  # claims listing a --violate assumption, no instance evaluation
 
     # -- collection -----------------------------------------------------------------
@@ -185,30 +239,61 @@ class ClaimCollector:
         doc = (getattr(item, "obj", None).__doc__ or item.name).strip().splitlines()[0]
         return _CheckRecord(claim=claim, kind=kind, form=form, detail=doc)
 
-    # -- outcomes -------------------------------------------------------------------
+    # -- running (on the process that runs the test: a worker under xdist) ---------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        __tracebackhide__ = True
+        checks_module.reset_rejections()
+        result = yield
+        if item.get_closest_marker("negative_control") is not None and checks_module.rejections() == 0:
+            raise NegativeControlError(
+                f"{item.nodeid}: a negative control must run the claim's own evaluation on a broken "
+                "instance or variant through claims.framework.checks.rejects(); this one showed no rejection")
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(CounterexampleNotFound):
+            report.user_properties.append((OUTCOME_PROPERTY, "not-found"))
+        return report
+
+    # -- outcomes (on the main process) ------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         control_of = self.controls.get(report.nodeid)
         if control_of is not None and report.when == "call" and report.passed:
             self.controls_rejected[control_of] += 1
-        rows = [json.loads(value) for name, value in report.user_properties if name == SENSITIVITY_PROPERTY]
-        if rows:  # every phase's report repeats the item's properties: keep the latest
-            self.sensitivity[report.nodeid] = rows
+        for key, rows in self.section_rows.items():
+            found = [json.loads(value) for name, value in report.user_properties if name == key]
+            if found:  # every phase's report repeats the item's properties: keep the latest
+                rows[report.nodeid] = found
         record = self.checks.get(report.nodeid)
         if record is None:
             return
+        marked = None
         for name, value in report.user_properties:
             if name == "examples":
                 record.examples = int(value)
             elif name.startswith(FIGURE_PREFIX):
                 record.figures[name[len(FIGURE_PREFIX):]] = float(value)
-        outcome = self._outcome(report)
-        if outcome is not None and (record.outcome in (None, "pass") or outcome == "fail"):
+            elif name == COUNTEREXAMPLE_PROPERTY:
+                if self.writes:
+                    save_instance(self.report_dir / "counterexamples" / f"{record.claim.id}.npz",
+                                  decode_instance(value))
+                self.saved_counterexamples.add(record.claim.id)  # found (saved when the run writes)
+            elif name == OUTCOME_PROPERTY:
+                marked = value
+        outcome = marked or self._outcome(report, record.form)
+        if outcome is not None and (record.outcome in (None, "pass") or outcome != "pass"):
             record.outcome = outcome
 
     @staticmethod
-    def _outcome(report: pytest.TestReport) -> str | None:
+    def _outcome(report: pytest.TestReport, form: str | None) -> str | None:
         if report.failed:
-            return "fail"  # includes setup/teardown errors and strict XPASS
+            strict_xpass = isinstance(report.longrepr, str) and report.longrepr.startswith("[XPASS(strict)]")
+            if strict_xpass and report.when == "call" and form in ("printed", "proof-step"):
+                return "xpass"
+            return "fail"  # includes setup/teardown errors
         if report.skipped:
             if hasattr(report, "wasxfail"):
                 return "xfail"
@@ -219,41 +304,91 @@ class ClaimCollector:
 
     # -- session end ----------------------------------------------------------------
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not self.checks:
-            return
-        by_claim: dict[str, list[_CheckRecord]] = defaultdict(list)
-        for record in self.checks.values():
+        if not self.checks or hasattr(self.config, "workerinput"):
+            return  # a worker's outcomes reach the main process through its test reports
+        by_claim: dict[str, list[tuple[str, _CheckRecord]]] = defaultdict(list)
+        for nodeid, record in self.checks.items():
             if record.outcome is not None:
-                by_claim[record.claim.id].append(record)
+                by_claim[record.claim.id].append((nodeid, record))
         records = []
         for claim_id, checks in by_claim.items():
-            claim = checks[0].claim
-            outcomes = [CheckOutcome(c.kind, c.outcome, c.form, c.examples, _detail(c)) for c in checks]
+            claim = checks[0][1].claim
+            outcomes = [CheckOutcome(c.kind, c.outcome, c.form, c.examples, c.detail) for _, c in checks]
+            nodeids = [nodeid for nodeid, _ in checks]
             verdict = decide(outcomes)
             self.verdicts[claim_id] = verdict
-            if verdict != claim.expected_verdict:
-                self.mismatches.append(
-                    f"{claim_id}: verdict {verdict!r}, recorded {claim.expected_verdict!r}"
-                )
-            if verdict in ("erratum", "refuted") and not paths.counterexample_path(claim_id).is_file():
-                self.mismatches.append(f"{claim_id}: {verdict} but no saved counterexample")
+            reasons = []
+            if verdict != claim.expected_verdict or surprises(outcomes):
+                tests = [n for n, c in checks if c.outcome in ("fail", "xpass", "not-found")] or nodeids
+                what = {"fail": "failed", "xpass": "passed though recorded as failing",
+                        "not-found": "found no counterexample"}
+                how = "; ".join(f"{n} {what.get(c.outcome, c.outcome)}" for n, c in checks if n in tests) \
+                    or ", ".join(tests)
+                reasons.append(f"claim {claim_id}: recorded {claim.expected_verdict}, now {verdict} (test {how})")
+            ce_path = self.report_dir / "counterexamples" / f"{claim_id}.npz"
+            saved = claim_id in self.saved_counterexamples or ce_path.is_file()
+            if verdict in ("erratum", "refuted") and verdict == claim.expected_verdict and not saved:
+                reasons.append(f"claim {claim_id}: {verdict} but no saved counterexample")
             if self.controls_rejected[claim_id] == 0:
-                self.mismatches.append(f"{claim_id}: no negative control passed (none, or it failed)")
-            figures = {k: v for c in checks for k, v in c.figures.items()}
+                reasons.append(f"claim {claim_id}: no negative control passed (none ran, or it failed)")
+            self.mismatches += reasons
+            figures = {k: v for _, c in checks for k, v in c.figures.items()}
             figures["negative_controls_rejected"] = self.controls_rejected[claim_id]
-            records.append(claim_record(claim, verdict, outcomes, figures))
-        claims = [checks[0].claim for checks in by_claim.values()]
-        if not hasattr(self.config, "workerinput"):
-            self._probe(claims)
-        if self.mismatches or self.probe_errors:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            records.append(claim_record(claim, verdict, outcomes, figures, tests=nodeids,
+                                        mismatch="; ".join(reasons) or None,
+                                        counterexample_file=self._display(ce_path) if saved else None,
+                                        command=self.paper.command))
+        claims = [checks[0][1].claim for checks in by_claim.values()]
+        self._probe(claims)
         if self.writes and records:
-            order = [c.id for c in claims]
-            probes = merge_probes(self._previous_probes(claims), self.probes, order)
-            report = build_report(records, profile=self.profile, root=self.config.rootpath, probes=probes,
-                                  sensitivity=[row for rows in self.sensitivity.values() for row in rows])
-            validate_report(report)
-            write_reports(report, self.report_dir)
+            try:
+                self._write(records, claims)
+            except (ReportSchemaError, OSError) as error:
+                self.report_errors.append(f"the report was not written: {error}")
+        if self.mismatches or self.probe_errors or self.report_errors:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _write(self, records: list[dict], claims: list[Claim]) -> None:
+        previous = self._previous_report()
+        order = [c.id for c in self._registered_claims()]
+        merged = merge_claims(previous.get("claims", []) if isinstance(previous.get("claims"), list) else [],
+                              records, order)
+        probes = merge_probes(self._previous_probes(previous, order), self.probes, order,
+                              self.paper.assumption_ids)
+        sections = {}
+        for section in self.paper.sections:
+            rows = [row for per_test in self.section_rows[section.key].values() for row in per_test]
+            if not rows and isinstance(previous.get(section.key), list):
+                rows = previous[section.key]  # the section's checks did not run: keep its rows
+            sections[section.key] = rows
+        run_ids = [c.id for c in claims]
+        report = build_report(self.paper, merged, profile=self.profile, root=self.config.rootpath,
+                              claims_run=[i for i in order if i in run_ids] + [i for i in run_ids if i not in order],
+                              mismatches=self.mismatches, probes=probes, sections=sections)
+        validate_report(report, self.paper.sections)
+        write_reports(report, self.report_dir, self.paper)
+
+    def _display(self, path: Path) -> str:
+        """``path`` relative to the project root when inside it (the report's convention)."""
+        try:
+            return path.resolve().relative_to(self.config.rootpath.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def _registered_claims(self) -> list[Claim]:
+        """Every claim of the paper, in module order (imports the claim modules not collected)."""
+        package = importlib.import_module(self.paper.claim_package)
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name.startswith("claim_"):
+                importlib.import_module(f"{self.paper.claim_package}.{info.name}")
+        return all_claims()
+
+    def _previous_report(self) -> dict:
+        try:
+            previous = json.loads((self.report_dir / "claims.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return previous if isinstance(previous, dict) else {}
 
     def _probe(self, claims: list[Claim]) -> None:
         """Probe each claim of the session against each ``--violate`` assumption it lists."""
@@ -264,25 +399,24 @@ class ClaimCollector:
             self.unprobed += [c.id for c in listing if c.verified_form is None]
             for claim, _ in pairs:
                 try:
-                    self.probes.append(probe(claim, assumption_id, seconds=seconds).as_record())
+                    result = probe(self.paper, claim, assumption_id, seconds=seconds,
+                                   report_dir=self.report_dir, root=self.config.rootpath)
+                    self.probes.append(result.as_record())
                 except (ProbeError, ProbeEvaluationError) as error:
                     self.probe_errors.append(str(error))
 
-    def _previous_probes(self, claims: list[Claim]) -> list[dict]:
-        """Probe rows of the report being replaced that still describe a claim of this run:
-        the claim still lists the assumption and a break's counterexample file is there."""
-        path = self.report_dir / "claims.json"
-        try:
-            rows = json.loads(path.read_text())["probes"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return []
-        listed = {(c.id, a) for c in claims for a in c.assumptions}
+    def _previous_probes(self, previous: dict, order: list[str]) -> list[dict]:
+        """Probe rows of the previous report that still describe a registered claim: the
+        claim still lists the assumption and a break's counterexample file is there."""
+        rows = previous.get("probes")
+        listed = {(c.id, a) for c in all_claims() if c.id in order for a in c.assumptions}
         kept = []
         for row in rows if isinstance(rows, list) else []:
             try:
                 key = (row["claim"], row["assumption"])
                 ce = row["counterexample"]
-                if key in listed and (ce is None or (paths.PROJECT_ROOT / ce["file"]).is_file()):
+                if key in listed and (ce is None or (self.config.rootpath / ce["file"]).is_file()
+                                      or Path(ce["file"]).is_file()):
                     kept.append(row)
             except (KeyError, TypeError):
                 continue
@@ -308,10 +442,7 @@ class ClaimCollector:
                 terminalreporter.write_line(f"NOT PROBED {claim_id}: no instance evaluation", yellow=True)
             for line in self.probe_errors:
                 terminalreporter.write_line(f"PROBE ERROR {line}", red=True)
-        if self.writes:
+        for line in self.report_errors:
+            terminalreporter.write_line(f"REPORT ERROR {line}", red=True)
+        if self.writes and not self.report_errors:
             terminalreporter.write_line(f"report written to {self.report_dir}")
-
-
-def _detail(record: _CheckRecord) -> str:
-    prefix = f"[{record.form}] " if record.form else ""
-    return prefix + record.detail

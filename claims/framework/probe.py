@@ -1,7 +1,7 @@
 """Assumption probes: drop one assumption of a claim and hunt for an instance where it fails.
 
 A probe of claim C against assumption A draws instances from
-``assumptions.instances(violate=A, **C.instance_bounds)`` (A violated, every other
+``A.violating(**C.instance_bounds)`` (the paper's generator: A violated, every other
 assumption held), evaluates ``C.verified_form`` on each (the statement the claim's checks
 verify: the corrected one for an erratum) and lets Hypothesis's ``find`` search, and
 shrink, an instance where it does not hold:
@@ -22,7 +22,7 @@ A probe result is one row of ``probes`` in ``claims.json``:
 ``{"claim", "assumption", "outcome", "examples", "seconds", "counterexample"}``.
 
 References:
-    DESIGN.md, "Assumptions are objects" and main job 2; Hypothesis ``find``.
+    Hypothesis ``find``; the project's CONTRIBUTING.md ("Assumptions and probes").
 """
 
 from __future__ import annotations
@@ -40,24 +40,15 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
-from claims.framework import paths
-from claims.framework.assumptions import (
-    AssumptionArgumentError,
-    UnknownAssumptionError,
-    get_assumption,
-    instances,
-)
+from claims.framework.assumption import AssumptionArgumentError, UnknownAssumptionError
 from claims.framework.claim import Claim, Evaluation
 from claims.framework.instances import load_instance, save_instance
-
-# Arrays a generated instance may carry besides the claim's own (the dynamics variants).
-VARIANT_ARRAYS = ("eta", "logistic")
+from claims.framework.paper import Paper
 
 # Default wall-clock budget of one probe: the claims evaluated through the exact flow take
 # up to ~0.1 s per instance (claim.instance_bounds keeps them there), so 60 s covers the
 # ci profile's 40 examples plus shrinking many times over on a slow shared machine.
 DEFAULT_SECONDS = 60.0
-
 
 class ProbeError(ValueError):
     """A probe that cannot be run as asked (unknown or unlisted assumption, a claim without
@@ -117,10 +108,10 @@ def check_budget(max_examples: Any, seconds: Any) -> tuple[int | None, float]:
     return (None if max_examples is None else int(max_examples)), float(seconds)
 
 
-def check_target(claim: Claim, assumption_id: str) -> None:
+def check_target(paper: Paper, claim: Claim, assumption_id: str) -> None:
     """Raise ProbeError unless ``claim`` can be probed against ``assumption_id``."""
     try:
-        get_assumption(assumption_id)
+        paper.assumption(assumption_id)
     except UnknownAssumptionError as error:
         raise ProbeError(str(error)) from None
     if claim.verified_form is None:
@@ -153,14 +144,14 @@ def unprobeable(claims: Iterable[Claim]) -> list[Claim]:
     return [c for c in claims if c.assumptions and c.verified_form is None]
 
 
-def optional_arrays(claim: Claim) -> tuple[str, ...]:
+def optional_arrays(paper: Paper, claim: Claim) -> tuple[str, ...]:
     """Arrays an instance file may hold besides ``claim.instance_arrays``: those its
-    assumptions' tests read and the dynamics variants. ``check`` and the replay of a
+    assumptions' tests read and the paper's variant arrays. ``check`` and the replay of a
     probe's counterexample both load them when present."""
     names: list[str] = []
     for assumption_id in claim.assumptions:
-        names += [a for a in get_assumption(assumption_id).arrays if a not in names]
-    names += [a for a in VARIANT_ARRAYS if a not in names]
+        names += [a for a in paper.assumption(assumption_id).arrays if a not in names]
+    names += [a for a in paper.variant_arrays if a not in names]
     return tuple(a for a in names if a not in claim.instance_arrays)
 
 
@@ -169,32 +160,26 @@ def counterexample_name(claim_id: str, assumption_id: str) -> str:
     return f"{claim_id}--violate-{assumption_id}.npz"
 
 
-def _display_path(path: Path) -> str:
+def _display_path(path: Path, root: Path) -> str:
     """The path as a replay command should show it: relative to the project root when the
     file is inside it (the report's convention), else absolute."""
     path = path.resolve()
     try:
-        return path.relative_to(paths.PROJECT_ROOT).as_posix()
+        return path.relative_to(Path(root).resolve()).as_posix()
     except ValueError:
         return str(path)
 
 
-def replay_command(claim: Claim, file: str) -> str:
+def replay_command(paper: Paper, claim: Claim, file: str) -> str:
     """The ``check`` command that re-evaluates what the probe evaluated on ``file``."""
     form = " --form verified" if claim.probe_evaluate is not None else ""
-    return f"python -m claims check {claim.id} --data {file}{form}"
+    return f"{paper.command} check {claim.id} --data {file}{form}"
 
 
-def _summary(instance: Mapping[str, np.ndarray], assumption_id: str, evaluation: Evaluation) -> str:
-    n, d = instance["X"].shape
-    h = instance["W0"].shape[0]
-    parts = [f"n={n}, d={d}, h={h}"]
-    if "eta" in instance:
-        parts.append(f"eta={float(instance['eta']):.4g}")
-    if "logistic" in instance:
-        parts.append("logistic loss")
+def _summary(paper: Paper, instance: Mapping[str, np.ndarray], assumption_id: str,
+             evaluation: Evaluation) -> str:
     figures = ", ".join(f"{k}={float(v):.4g}" for k, v in sorted(evaluation.figures.items()))
-    text = f"{', '.join(parts)}; {assumption_id} violated: the statement fails"
+    text = f"{paper.describe_instance(instance)}; {assumption_id} violated: the statement fails"
     return text + (f" ({figures})" if figures else "")
 
 
@@ -212,23 +197,29 @@ def _quietly(evaluate, instance) -> Evaluation:
 
 
 def probe(
+    paper: Paper,
     claim: Claim,
     assumption_id: str,
     *,
+    report_dir: Path,
+    root: Path,
     max_examples: int | None = None,
     seconds: float = DEFAULT_SECONDS,
 ) -> ProbeResult:
     """Probe ``claim`` with ``assumption_id`` violated; see the module docstring.
+
+    A counterexample is saved under ``report_dir``; its path in the result is relative to
+    ``root`` (the project root) when inside it.
 
     Uses the Hypothesis profile loaded at call time (``settings.default``) with
     ``max_examples`` replaced when given. Raises ProbeError for a bad request and
     ProbeEvaluationError when the claim's evaluation raises on a generated instance.
     """
     max_examples, seconds = check_budget(max_examples, seconds)
-    check_target(claim, assumption_id)
+    check_target(paper, claim, assumption_id)
     evaluate = claim.verified_form
     try:
-        strategy = instances(violate=assumption_id, **claim.instance_bounds)
+        strategy = paper.assumption(assumption_id).violating(**claim.instance_bounds)
     except (AssumptionArgumentError, TypeError) as error:
         raise ProbeError(
             f"claim {claim.id!r}: its instance_bounds {dict(claim.instance_bounds)!r} cannot "
@@ -275,10 +266,11 @@ def probe(
     if found is None:
         return ProbeResult(claim.id, assumption_id, "holds", evaluated, elapsed, None)
 
-    target = paths.report_dir() / "counterexamples" / counterexample_name(claim.id, assumption_id)
+    target = Path(report_dir) / "counterexamples" / counterexample_name(claim.id, assumption_id)
     save_instance(target, found)
     try:
-        replayed = load_instance(target, claim.instance_arrays, optional=optional_arrays(claim))
+        replayed = load_instance(target, claim.instance_arrays, optional=optional_arrays(paper, claim),
+                                 rules=paper.instance_rules)
         final = _quietly(evaluate, replayed)
     except Exception as error:  # noqa: BLE001 - a replay that cannot run is the claim's defect
         raise ProbeEvaluationError(
@@ -290,38 +282,78 @@ def probe(
             f"claim {claim.id!r}: the counterexample saved to {target} holds when reloaded; "
             "its evaluation depends on more than the saved arrays"
         )
-    file = _display_path(target)
+    file = _display_path(target, root)
     counterexample = {
         "file": file,
-        "replay": replay_command(claim, file),
-        "summary": _summary(found, assumption_id, final),
+        "replay": replay_command(paper, claim, file),
+        "summary": _summary(paper, found, assumption_id, final),
     }
     return ProbeResult(claim.id, assumption_id, "breaks", evaluated, elapsed, counterexample)
 
 
+# The paper a forked probe worker uses (set in the parent just before the pool forks).
+_WORKER_PAPER: list[Paper] = []
+
+
+def _probe_in_worker(claim_id: str, assumption_id: str, kwargs: dict[str, Any]) -> ProbeResult | str:
+    """One pair in a worker process: the result, or the error's one-line message."""
+    from claims.framework.claim import get_claim
+
+    try:
+        return probe(_WORKER_PAPER[0], get_claim(claim_id), assumption_id, **kwargs)
+    except (ProbeError, ProbeEvaluationError) as error:
+        return f"ERROR {error}"
+
+
 def probe_all(
+    paper: Paper,
     pairs: Sequence[tuple[Claim, str]],
     *,
+    report_dir: Path,
+    root: Path,
     max_examples: int | None = None,
     seconds: float,
     errors: list[str] | None = None,
+    jobs: int = 1,
 ) -> list[ProbeResult]:
-    """Probe every pair within a total wall-clock budget of ``seconds``.
+    """Probe every pair within a total wall-clock budget of ``seconds``, in ``jobs`` processes.
 
-    Each pair gets an even share of what is left (remaining / pairs left), so a probe that
-    ends early leaves its time to the others. A pair whose claim's code raises
+    Serially (``jobs=1``) each pair gets an even share of what is left (remaining / pairs
+    left), so a probe that ends early leaves its time to the others. With ``jobs > 1`` the
+    pairs run in forked worker processes, each with the fixed share ``seconds * jobs / pairs``;
+    results come back in the order of ``pairs``. A pair whose claim's code raises
     (ProbeEvaluationError) or whose instance_bounds cannot violate the assumption
     (ProbeError) stops the run, or, when ``errors`` is a list, is appended to it as one line
     and skipped.
     """
     max_examples, seconds = check_budget(max_examples, seconds)
+    if isinstance(jobs, bool) or not isinstance(jobs, Integral) or jobs < 1:
+        raise ProbeError(f"--jobs must be an integer >= 1; got {jobs!r}")
+    common = dict(report_dir=report_dir, root=root, max_examples=max_examples)
+    results: list[ProbeResult] = []
+    if jobs > 1 and len(pairs) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        share = max(seconds * jobs / len(pairs), 1e-3)
+        _WORKER_PAPER[:] = [paper]
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            outcomes = list(pool.map(_probe_in_worker, [c.id for c, _ in pairs], [a for _, a in pairs],
+                                     [dict(common, seconds=share)] * len(pairs)))
+        for outcome in outcomes:
+            if isinstance(outcome, str):
+                if errors is None:
+                    raise ProbeEvaluationError(outcome[len("ERROR "):])
+                errors.append(outcome[len("ERROR "):])
+            else:
+                results.append(outcome)
+        return results
     deadline = time.monotonic() + seconds
-    results = []
     for k, (claim, assumption_id) in enumerate(pairs):
         # 1 ms floor: a pair reached after the budget is spent still evaluates one instance.
         share = max((deadline - time.monotonic()) / (len(pairs) - k), 1e-3)
         try:
-            results.append(probe(claim, assumption_id, max_examples=max_examples, seconds=share))
+            results.append(probe(paper, claim, assumption_id, seconds=share, **common))
         except (ProbeError, ProbeEvaluationError) as error:
             if errors is None:
                 raise
@@ -330,16 +362,15 @@ def probe_all(
 
 
 def merge_probes(
-    previous: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]], order: Sequence[str] = ()
+    previous: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]], order: Sequence[str] = (),
+    assumption_order: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Rows of ``previous`` not re-probed in ``new``, plus ``new``; sorted by the claim's
-    position in ``order`` (unknown claims last), then by assumption in registry order."""
-    from claims.framework.assumptions import ASSUMPTIONS
-
+    position in ``order`` (unknown claims last), then by ``assumption_order``."""
     rows = {(r["claim"], r["assumption"]): dict(r) for r in previous}
     rows.update({(r["claim"], r["assumption"]): dict(r) for r in new})
     position = {claim_id: i for i, claim_id in enumerate(order)}
-    assumption_rank = {a: i for i, a in enumerate(ASSUMPTIONS)}
+    assumption_rank = {a: i for i, a in enumerate(assumption_order)}
     return sorted(
         rows.values(),
         key=lambda r: (position.get(r["claim"], len(position)), r["claim"],

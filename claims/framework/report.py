@@ -1,7 +1,14 @@
-"""The claim report: ``reports/claims.json`` (DESIGN.md's schema) and ``claims.md`` rendered from it.
+"""The claim report: ``claims.json`` (the schema in ``claims.schema.json``) and ``claims.md``
+rendered from it, written into the report directory the run is given.
+
+A run that checked some claims only (``-k``, a file, a node id) updates those claims and keeps
+every other claim and every probe row of the previous report (:func:`merge_claims`); the
+report's ``session`` says which claims this run checked. Figures are rounded to
+:data:`FIGURE_DIGITS` significant digits so two runs on one commit write the same bytes
+(apart from ``generated``).
 
 References:
-    DESIGN.md, "Contracts other tools rely on" (claims.json schema, claims.md layout).
+    The project's CONTRIBUTING.md ("Report and contracts").
 """
 
 from __future__ import annotations
@@ -15,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from claims.framework.claim import Claim
+from claims.framework.paper import Paper
 from claims.framework.verdicts import CheckOutcome
 
-PAPER = "Linear Loss Classification: Efficient Training Through Neural Collapse"
-VERSIONED_PACKAGES = (
-    "numpy", "scipy", "sympy", "hypothesis", "pytest", "torch", "matplotlib", "scikit-learn",
-)
+# Significant digits of a figure in claims.json: floating-point noise from summation order
+# and libm (~1e-13 relative) stays below the last digit kept, so reruns give the same bytes.
+FIGURE_DIGITS = 10
 
 
 def commit_description(root: Path) -> str:
@@ -38,10 +45,10 @@ def commit_description(root: Path) -> str:
     return (described + ("-dirty" if dirty else "")) if described else "unknown"
 
 
-def package_versions() -> dict[str, str]:
+def package_versions(names: Sequence[str]) -> dict[str, str]:
     """Installed versions of the packages the claims depend on."""
     versions = {}
-    for name in VERSIONED_PACKAGES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -49,15 +56,27 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def round_figure(value: float) -> float:
+    """``value`` to FIGURE_DIGITS significant digits (non-finite values unchanged)."""
+    value = float(value)
+    return float(f"{value:.{FIGURE_DIGITS}g}") if value == value and abs(value) != float("inf") else value
+
+
 def claim_record(
-    claim: Claim, verdict: str, checks: Sequence[CheckOutcome], figures: Mapping[str, float]
+    claim: Claim, verdict: str, checks: Sequence[CheckOutcome], figures: Mapping[str, float],
+    *, tests: Sequence[str], mismatch: str | None = None, counterexample_file: str | None = None,
+    command: str = "python -m claims",
 ) -> dict[str, Any]:
-    """One entry of ``claims`` in the JSON schema."""
+    """One entry of ``claims``: ``tests[i]`` is the pytest node id of ``checks[i]``.
+
+    The counterexample is listed when the verdict calls for one and it was saved
+    (``counterexample_file``, relative to the project root); a claim whose run mismatched
+    may have none (its ``mismatch`` says why). Replays start with ``command``."""
     counterexample = None
-    if verdict in ("erratum", "refuted"):
+    if verdict in ("erratum", "refuted") and claim.counterexample_summary and counterexample_file:
         counterexample = {
-            "file": claim.counterexample_file,
-            "replay": claim.replay_command,
+            "file": counterexample_file,
+            "replay": f"{command} check {claim.id} --data {counterexample_file}",
             "summary": claim.counterexample_summary,
         }
     return {
@@ -66,32 +85,50 @@ def claim_record(
         "statement": claim.statement,
         "assumptions": list(claim.assumptions),
         "verdict": verdict,
+        "mismatch": mismatch,
         "checks": [
-            {"kind": c.kind, "outcome": c.outcome, "examples": c.examples, "detail": c.detail}
-            for c in checks
+            {"kind": c.kind, "form": c.form, "outcome": c.outcome, "examples": c.examples,
+             "detail": c.detail, "test": test}
+            for c, test in zip(checks, tests, strict=True)
         ],
         "counterexample": counterexample,
         "correction": claim.correction if verdict in ("erratum", "gap") else None,
-        "figures": {name: float(value) for name, value in sorted(figures.items())},
+        "figures": {name: round_figure(value) for name, value in sorted(figures.items())},
     }
+
+
+def merge_claims(previous: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]],
+                 order: Sequence[str]) -> list[dict[str, Any]]:
+    """This run's claim records replace the previous report's; every other previous record
+    whose id is still in ``order`` (the registered claims) is kept. Sorted by ``order``."""
+    by_id = {r["id"]: dict(r) for r in previous if r.get("id") in order}
+    by_id.update({r["id"]: dict(r) for r in new})
+    position = {claim_id: i for i, claim_id in enumerate(order)}
+    return sorted(by_id.values(), key=lambda r: position.get(r["id"], len(position)))
 
 
 def build_report(
-    claims: Sequence[dict[str, Any]], *, profile: str, root: Path,
+    paper: Paper, claims: Sequence[dict[str, Any]], *, profile: str, root: Path,
+    claims_run: Sequence[str] = (), mismatches: Sequence[str] = (),
     probes: Sequence[dict[str, Any]] = (),
-    sensitivity: Sequence[dict[str, Any]] = (),
+    sections: Mapping[str, Sequence[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    """The whole JSON document, with provenance."""
-    return {
-        "paper": PAPER,
+    """The whole JSON document, with provenance; ``sections`` maps each of the paper's
+    section keys to its rows (missing keys: no rows)."""
+    sections = sections or {}
+    report = {
+        "paper": paper.title,
         "generated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "commit": commit_description(root),
         "profile": profile,
-        "versions": package_versions(),
+        "versions": package_versions(paper.versioned_packages),
+        "session": {"claims_run": list(claims_run), "mismatches": list(mismatches)},
         "claims": list(claims),
         "probes": list(probes),
-        "sensitivity": list(sensitivity),
     }
+    for section in paper.sections:
+        report[section.key] = list(sections.get(section.key, ()))
+    return report
 
 
 def _one_line(text: str, limit: int = 110) -> str:
@@ -104,11 +141,14 @@ def _evidence(record: Mapping[str, Any]) -> str:
     parts = []
     for check in record["checks"]:
         label = check["kind"] + (f" ({check['examples']} ex.)" if check["examples"] else "")
+        what = "proof step" if check["form"] == "proof-step" else "printed form"
         if check["outcome"] == "xfail":
-            what = "proof step" if check["detail"].startswith("[proof-step]") else "printed form"
             parts.append(f"{what} fails: {label}")
+        elif check["outcome"] == "xpass":
+            parts.append(f"{what} PASSES (recorded as failing): {label}")
         else:
-            mark = {"pass": "passes", "fail": "FAILS", "inconclusive": "inconclusive"}[check["outcome"]]
+            mark = {"pass": "passes", "fail": "FAILS", "inconclusive": "inconclusive",
+                    "not-found": "NO COUNTEREXAMPLE FOUND"}[check["outcome"]]
             parts.append(f"{label} {mark}")
     return "; ".join(parts)
 
@@ -137,37 +177,22 @@ def _probe_matrix(probes: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
-def _sensitivity_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The empirical claims' verdicts under each open experimental choice (one row per cell)."""
-    if not rows:
-        return []
-    def median(value):
-        return "not reached" if value is None else f"{value:g}"
-    lines = [
-        "## Sensitivity of the empirical claims", "",
-        "Verdict of each sub-claim (paired sign test over seeds, linear vs logistic loss) under each "
-        "setting of the choices the paper leaves open. Medians are steps to the event; *not reached*: "
-        "not by the horizon in at least half the seeds.", "",
-        "| setting | sub-claim | verdict | seeds | steps | linear faster / logistic faster / ties "
-        "| p (linear faster) | p (logistic faster) | median steps linear | median steps logistic | non-finite runs |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        lines.append(f"| {_one_line(r['setting'], 60)} | {r['subclaim']} | **{r['verdict']}** | {r['seeds']} | "
-                     f"{r['steps']} | {r['linear_faster']} / {r['logistic_faster']} / {r['ties']} | "
-                     f"{r['p_linear']:.3g} | {r['p_logistic']:.3g} | {median(r['median_linear'])} | "
-                     f"{median(r['median_logistic'])} | {r['nonfinite_runs']} |")
-    return lines + [""]
-
-
-def render_markdown(report: Mapping[str, Any], figure_files: Sequence[str] = ()) -> str:
-    """``claims.md``: summary table, errata and gaps, probe matrix, figures."""
+def render_markdown(report: Mapping[str, Any], paper: Paper, figure_files: Sequence[str] = ()) -> str:
+    """``claims.md``: summary table, errata and gaps, probe matrix, the paper's sections, figures."""
+    session = report["session"]
     lines = [
         f"# Claim report: {report['paper']}",
         "",
         f"Generated {report['generated']} from commit `{report['commit']}` "
-        f"under the Hypothesis profile `{report['profile']}`.",
+        f"under the Hypothesis profile `{report['profile']}`; this run checked "
+        f"{len(session['claims_run'])} of {len(report['claims'])} claims (the others are kept "
+        "from the previous report).",
         "",
+    ]
+    if session["mismatches"]:
+        lines += ["**This run did not reproduce the recorded verdicts:**", ""]
+        lines += [f"- {_one_line(m, 300)}" for m in session["mismatches"]] + [""]
+    lines += [
         "## Summary",
         "",
         "| claim | reference | verdict | evidence |",
@@ -175,7 +200,8 @@ def render_markdown(report: Mapping[str, Any], figure_files: Sequence[str] = ())
     ]
     claims = report["claims"]
     for rec in claims:
-        lines.append(f"| `{rec['id']}` | {rec['paper_ref']} | **{rec['verdict']}** | {_evidence(rec)} |")
+        flag = " (MISMATCH)" if rec["mismatch"] else ""
+        lines.append(f"| `{rec['id']}` | {rec['paper_ref']} | **{rec['verdict']}**{flag} | {_evidence(rec)} |")
     totals: dict[str, int] = {}
     for rec in claims:
         totals[rec["verdict"]] = totals.get(rec["verdict"], 0) + 1
@@ -197,7 +223,11 @@ def render_markdown(report: Mapping[str, Any], figure_files: Sequence[str] = ())
 
     lines += ["## Assumption probes", ""]
     lines += _probe_matrix(report["probes"])
-    lines += [""] + _sensitivity_table(report.get("sensitivity", []))
+    lines.append("")
+    for section in paper.sections:
+        rows = report.get(section.key, [])
+        if rows:
+            lines += [f"## {section.title}", ""] + section.render(rows) + [""]
     lines += ["## Figures", ""]
     with_figures = [r for r in claims if r["figures"]]
     if with_figures:
@@ -211,11 +241,11 @@ def render_markdown(report: Mapping[str, Any], figure_files: Sequence[str] = ())
     return "\n".join(lines)
 
 
-def write_reports(report: Mapping[str, Any], report_dir: Path) -> None:
+def write_reports(report: Mapping[str, Any], report_dir: Path, paper: Paper) -> None:
     """Write ``claims.json`` and ``claims.md`` into ``report_dir``."""
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "claims.json").write_text(json.dumps(report, indent=2) + "\n")
     figures = sorted(
         str(p.relative_to(report_dir)) for p in (report_dir / "figures").glob("*.png")
     ) if (report_dir / "figures").is_dir() else []
-    (report_dir / "claims.md").write_text(render_markdown(report, figures))
+    (report_dir / "claims.md").write_text(render_markdown(report, paper, figures))

@@ -16,7 +16,7 @@ of them. Registered assumptions (``ASSUMPTIONS``, in this order):
   Appendix D.2 builds): max_j max(||w_j(0)||, |v_j(0)|) <= 1e-2 / max_i ||x_i||.
 - ``gradient-flow`` (Section 5.2): the network is trained by gradient flow; violated by an
   instance carrying a step size ``eta`` (discrete gradient descent, see
-  :mod:`claims.framework.dynamics`).
+  :mod:`claims.dynamics`).
 - ``linear-loss`` (Section 5.2, eq. (2)): the loss is l(u) = -u; violated by an instance
   carrying ``logistic`` = 1.0.
 
@@ -42,15 +42,14 @@ References:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from claims.framework.assumption import Assumption, AssumptionArgumentError, UnknownAssumptionError
 from models.data_geometry import (
     DataGeometryError,
     check_data_matrix,
@@ -125,18 +124,6 @@ ETA_FRACTION_RANGE = (0.01, 0.2)
 # ---------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------
-
-
-class UnknownAssumptionError(KeyError):
-    """An assumption id that is not registered; the message lists the valid ids."""
-
-    def __str__(self) -> str:  # KeyError quotes its argument; keep the message readable
-        return str(self.args[0])
-
-
-class AssumptionArgumentError(ValueError):
-    """A bad argument to a generator or a malformed instance; the message names the
-    argument and its value."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -252,65 +239,17 @@ def _test_linear_loss(instance: Mapping[str, np.ndarray]) -> bool:
 # The assumption object and the registry
 # ---------------------------------------------------------------------------------------
 
-_ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+def _generate(**kwargs) -> SearchStrategy[Instance]:
+    """Every assumption's generator: :func:`instances` (defined below)."""
+    return instances(**kwargs)
 
 
-@dataclass(frozen=True)
-class Assumption:
-    """One hypothesis of the paper (or one the review adds), testable and generable.
-
-    Attributes:
-        id: stable kebab-case identifier, e.g. ``balanced-init``.
-        paper_ref: where the paper states (or uses) it, e.g. ``Assumption 2``.
-        statement: the statement quoted from the paper, or ours where the paper has none.
-        test: ``test(instance) -> bool``, whether an instance satisfies it.
-        arrays: the arrays ``test`` needs; an instance without one of them cannot be
-            tested (``python -m claims check`` then reports the assumption as null).
-            The dynamics assumptions need none: an absent ``eta`` or ``logistic`` is the
-            paper's setting.
-    """
-
-    id: str
-    paper_ref: str
-    statement: str
-    test: Callable[[Mapping[str, np.ndarray]], bool]
-    arrays: tuple[str, ...] = ("X", "y", "W0", "v0")
-
-    def __post_init__(self) -> None:
-        if not _ID_PATTERN.match(self.id):
-            raise AssumptionArgumentError(f"id must be kebab-case; got {self.id!r}")
-
-    def satisfying(self, **bounds) -> SearchStrategy[Instance]:
-        """Instances satisfying this and every other registered assumption.
-
-        ``bounds`` are :func:`instances`' keyword arguments other than ``satisfy`` and
-        ``violate`` (``min_n``, ``max_n``, ``min_d``, ``max_d``, ``min_h``, ``max_h``,
-        ``mu``). Cost, shrinking: as :func:`instances` (to n = 2, d = 1, h = 1).
-        """
-        _reject_mode_keywords(bounds)
-        return instances(**bounds)
-
-    def violating(self, **bounds) -> SearchStrategy[Instance]:
-        """Instances violating this assumption while satisfying every other one.
-
-        ``bounds`` as in :meth:`satisfying`. Cost, shrinking: as :func:`instances` (to
-        d = 1, h = 1 and the smallest n the violation allows: 2, or 3 for unequal
-        class sizes).
-        """
-        _reject_mode_keywords(bounds)
-        return instances(violate=self.id, **bounds)
+def _assumption(**fields) -> Assumption:
+    fields.setdefault("arrays", ("X", "y", "W0", "v0"))
+    return Assumption(generate=_generate, **fields)
 
 
-def _reject_mode_keywords(bounds: Mapping[str, object]) -> None:
-    for key in ("satisfy", "violate"):
-        if key in bounds:
-            raise AssumptionArgumentError(
-                f"{key}={bounds[key]!r} cannot be passed to satisfying()/violating(); "
-                "call instances() for a custom combination"
-            )
-
-
-ORTHOGONAL_SEPARABILITY = Assumption(
+ORTHOGONAL_SEPARABILITY = _assumption(
     id="orthogonal-separability",
     paper_ref="Assumption 1",
     statement=(
@@ -321,7 +260,7 @@ ORTHOGONAL_SEPARABILITY = Assumption(
     arrays=("X", "y"),
 )
 
-EQUAL_CLASS_SIZES = Assumption(
+EQUAL_CLASS_SIZES = _assumption(
     id="equal-class-sizes",
     paper_ref="Appendix C.1",
     statement=(
@@ -333,7 +272,7 @@ EQUAL_CLASS_SIZES = Assumption(
     arrays=("X", "y"),
 )
 
-BALANCED_INIT = Assumption(
+BALANCED_INIT = _assumption(
     id="balanced-init",
     paper_ref="Assumption 2",
     statement="||w_j(0)|| = |v_j(0)|, for all 1 <= j <= h.",
@@ -341,7 +280,7 @@ BALANCED_INIT = Assumption(
     arrays=("X", "W0", "v0"),
 )
 
-NON_EXTREME_INIT = Assumption(
+NON_EXTREME_INIT = _assumption(
     id="non-extreme-init",
     paper_ref="Assumption 3",
     statement=(
@@ -352,7 +291,7 @@ NON_EXTREME_INIT = Assumption(
     test=_test_non_extreme_init,
 )
 
-SMALL_INIT = Assumption(
+SMALL_INIT = _assumption(
     id="small-init",
     paper_ref="Appendix D.2",
     statement=(
@@ -364,7 +303,7 @@ SMALL_INIT = Assumption(
     arrays=("X", "W0", "v0"),
 )
 
-GRADIENT_FLOW = Assumption(
+GRADIENT_FLOW = _assumption(
     id="gradient-flow",
     paper_ref="Section 5.2",
     statement=(
@@ -376,7 +315,7 @@ GRADIENT_FLOW = Assumption(
     arrays=(),
 )
 
-LINEAR_LOSS = Assumption(
+LINEAR_LOSS = _assumption(
     id="linear-loss",
     paper_ref="Eq. (2)",
     statement=(

@@ -1,0 +1,133 @@
+"""The paper's side of the framework: everything the machinery needs to know about one paper.
+
+The framework (claims, verdicts, the pytest plugin, the report, the command line, probes)
+knows nothing of any particular paper. A paper declares itself with one :class:`Paper`
+object and names it in the pytest configuration::
+
+    [tool.pytest.ini_options]
+    claims_paper = "mypaper.claims.paper:PAPER"   # module:attribute
+
+The command line takes the same object (``python -m mypaper.claims`` calls
+:func:`claims.framework.cli.main` with ``paper=PAPER``).
+
+What a paper declares:
+
+- ``title``: written at the top of the report.
+- ``claim_package``: the package whose ``claim_*`` modules register the claims.
+- ``assumptions``: its :class:`~claims.framework.assumption.Assumption` objects, in the order
+  the report's probe matrix lists them.
+- ``instance_rules``: ``rules(instance)`` checks what the framework cannot know (shapes that
+  must agree, labels in {-1, +1}, ...) and raises :class:`InstanceRuleError` with a message
+  naming the array; the framework itself checks names, numeric dtypes and finiteness.
+- ``variant_arrays``: optional arrays an instance may carry to select another setting (for
+  this suite's paper, a step size or another loss); ``check`` and probe replays load them.
+- ``input_errors``: exception types an evaluation raises when an instance is malformed in a
+  way only the paper's code can see; ``check`` reports them as the user's mistake (exit 2).
+- ``describe_instance``: a short text naming an instance's sizes, used in probe summaries.
+- ``sections``: extra report sections (:class:`ReportSection`); a check adds rows to one
+  with ``record_property(section.key, json.dumps(row))``.
+- ``versioned_packages``: the packages whose versions the report records.
+- ``command``: how users invoke the paper's command line (replay commands start with it).
+
+References:
+    pytest "Writing plugins" (ini options), Python ``importlib``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from claims.framework.assumption import Assumption, UnknownAssumptionError
+
+
+class PaperSpecError(ValueError):
+    """A ``claims_paper`` setting that does not name a :class:`Paper` (message says why)."""
+
+
+class InstanceRuleError(ValueError):
+    """An instance breaks one of the paper's instance rules; the message names the array."""
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """An extra table of the report that the paper's checks fill row by row.
+
+    Attributes:
+        key: the top-level key of ``claims.json`` holding the rows, and the name checks pass
+            to ``record_property`` (one JSON-encoded row per call).
+        title: the heading of the section in ``claims.md``.
+        validate: ``validate(where, row)`` raises ``ValueError`` naming ``where`` when a row
+            is malformed; called before the report is written.
+        render: ``render(rows) -> list[str]``: the Markdown lines of the section.
+    """
+
+    key: str
+    title: str
+    validate: Callable[[str, Any], None]
+    render: Callable[[Sequence[Mapping[str, Any]]], list[str]]
+
+
+def _no_rules(instance: Mapping[str, Any]) -> None:
+    """Default instance rules: none beyond the framework's own."""
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper's declarations (see the module docstring)."""
+
+    title: str
+    claim_package: str
+    assumptions: tuple[Assumption, ...] = ()
+    instance_rules: Callable[[dict], None] = _no_rules
+    variant_arrays: tuple[str, ...] = ()
+    input_errors: tuple[type[Exception], ...] = ()
+    describe_instance: Callable[[Mapping[str, Any]], str] = lambda instance: ", ".join(
+        f"{name}{tuple(value.shape)}" for name, value in sorted(instance.items()))
+    sections: tuple[ReportSection, ...] = ()
+    versioned_packages: tuple[str, ...] = ("hypothesis", "pytest")
+    command: str = "python -m claims"
+    _by_id: Mapping[str, Assumption] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.title, str) or not self.title:
+            raise PaperSpecError(f"Paper.title must be a non-empty string; got {self.title!r}")
+        by_id = {}
+        for assumption in self.assumptions:
+            if assumption.id in by_id:
+                raise PaperSpecError(f"assumption id {assumption.id!r} is declared twice")
+            by_id[assumption.id] = assumption
+        object.__setattr__(self, "_by_id", by_id)
+        keys = [s.key for s in self.sections]
+        if len(set(keys)) != len(keys):
+            raise PaperSpecError(f"report section keys must be unique; got {keys}")
+
+    def assumption(self, assumption_id: str) -> Assumption:
+        """The declared assumption with this id; UnknownAssumptionError otherwise."""
+        try:
+            return self._by_id[assumption_id]
+        except (KeyError, TypeError):
+            known = ", ".join(self._by_id) or "none declared"
+            raise UnknownAssumptionError(
+                f"unknown assumption id {assumption_id!r}; valid ids are {known}") from None
+
+    @property
+    def assumption_ids(self) -> tuple[str, ...]:
+        return tuple(self._by_id)
+
+
+def load_paper(spec: str) -> Paper:
+    """The :class:`Paper` named by ``spec`` (``"package.module:ATTRIBUTE"``)."""
+    if not isinstance(spec, str) or spec.count(":") != 1:
+        raise PaperSpecError(f"claims_paper must look like 'package.module:ATTRIBUTE'; got {spec!r}")
+    module_name, attribute = spec.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise PaperSpecError(f"claims_paper {spec!r}: cannot import {module_name!r} ({error})") from None
+    paper = getattr(module, attribute, None)
+    if not isinstance(paper, Paper):
+        raise PaperSpecError(f"claims_paper {spec!r}: {attribute!r} is not a claims.framework.paper.Paper")
+    return paper
