@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from claims.assumptions import ASSUMPTIONS
-from claims.dynamics import VARIANT_KEYS, DynamicsError
+from claims.dynamics import VARIANT_KEYS, DynamicsError, variant
 from claims.framework.paper import InstanceRuleError, Paper, ReportSection
 from models.data_geometry import DataGeometryError
 
@@ -53,6 +53,11 @@ def instance_rules(inst: Mapping[str, np.ndarray]) -> None:
         v0 = inst["v0"]
         if v0.ndim != 1 or ("W0" in inst and v0.shape[0] != inst["W0"].shape[0]):
             raise InstanceRuleError(f"array v0 must be 1-D (h,) matching W0's rows; got shape {v0.shape}")
+    if any(key in inst for key in VARIANT_KEYS):
+        try:
+            variant(inst)
+        except DynamicsError as error:
+            raise InstanceRuleError(f"{error} (eta: a step size > 0; logistic: 0.0 or 1.0)") from None
 
 
 def describe_instance(instance: Mapping[str, np.ndarray]) -> str:

@@ -18,7 +18,7 @@ alignment time. :func:`predicted_limits` uses that closed form (eqs (44)-(46)) f
 v_bar, W_bar, u_bar_+- and the amplitudes log s_+-(t) - ||x_+-|| t.
 
 Everything is computed from unit states and log-norms (``FlowResult.unit_state_at`` or
-``claims.framework.dynamics.EndState``): states are rescaled by e^{-L}, L the largest
+``claims.dynamics.EndState``): states are rescaled by e^{-L}, L the largest
 log-norm, so no quantity overflows at any horizon.
 
 References:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
-from claims.framework.assumptions import (
+from claims.assumptions import (
     ASSUMPTIONS,
     BALANCED_INIT,
     DYNAMICS_IDS,

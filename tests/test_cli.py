@@ -13,9 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from claims.framework.cli import main
+from claims.framework import cli
+from claims.paper import PAPER
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str]) -> int:
+    """The command line of this suite's paper, in-process."""
+    return cli.main(argv, paper=PAPER, root=ROOT)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

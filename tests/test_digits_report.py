@@ -1,7 +1,8 @@
 """The report's ``sensitivity`` table: schema, rendering, and rows carried by the plugin.
 
-Rows are what claims/claim_experiment.py records (one per setting and sub-claim); the
-schema is DESIGN.md's plus the ``sensitivity`` key (CONTRIBUTING.md, "Report and contracts").
+Rows are what claims/claim_experiment.py records (one per setting and sub-claim); the table
+is a report section the paper declares (``claims.paper.SENSITIVITY``), validated by the
+paper's own row rules on top of the report's JSON Schema.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import pytest
 
 from claims.framework.report import build_report, render_markdown
 from claims.framework.schema import ReportSchemaError, validate_report
+from claims.paper import PAPER
+
+SECTIONS = PAPER.sections
 
 pytest_plugins = ["pytester"]
 
@@ -24,24 +28,26 @@ ROW = {"setting": "default", "subclaim": "nc3", "verdict": "holds", "seeds": 5, 
 
 def report_with(rows, tmp_path) -> dict:
     claim = {"id": "toy", "paper_ref": "Section 4", "statement": "s", "assumptions": [],
-             "verdict": "verified", "checks": [{"kind": "empirical", "outcome": "pass", "examples": None,
-                                                "detail": "d"}],
+             "verdict": "verified", "mismatch": None,
+             "checks": [{"kind": "empirical", "form": None, "outcome": "pass", "examples": None,
+                         "detail": "d", "test": "t.py::t"}],
              "counterexample": None, "correction": None, "figures": {}}
-    return build_report([claim], profile="ci", root=tmp_path, sensitivity=rows)
+    return build_report(PAPER, [claim], profile="ci", root=tmp_path, claims_run=["toy"],
+                        sections={"sensitivity": rows})
 
 
 def test_valid_rows_pass_and_render(tmp_path):
     report = report_with([ROW], tmp_path)
-    validate_report(report)
-    text = render_markdown(report)
+    validate_report(report, SECTIONS)
+    text = render_markdown(report, PAPER)
     assert "## Sensitivity of the empirical claims" in text
     assert "| default | nc3 | **holds** | 5 | 150 | 5 / 0 / 0 | 0.0312 | 1 | 4 | not reached | 0 |" in text
 
 
 def test_no_rows_no_section(tmp_path):
     report = report_with([], tmp_path)
-    validate_report(report)
-    assert "Sensitivity" not in render_markdown(report)
+    validate_report(report, SECTIONS)
+    assert "Sensitivity" not in render_markdown(report, PAPER)
 
 
 BAD_ROWS = [
@@ -55,25 +61,34 @@ BAD_ROWS = [
 def test_bad_rows_are_rejected(tmp_path, key, value, message):
     row = dict(ROW, **{key: value})
     with pytest.raises(ReportSchemaError, match=message):
-        validate_report(report_with([row], tmp_path))
+        validate_report(report_with([row], tmp_path), SECTIONS)
 
 
 def test_missing_or_extra_keys_rejected(tmp_path):
     report = report_with([ROW], tmp_path)
     broken = copy.deepcopy(report)
-    del broken["sensitivity"]
-    with pytest.raises(ReportSchemaError, match="sensitivity"):
-        validate_report(broken)
+    broken["sensitivty"] = broken.pop("sensitivity")
+    with pytest.raises(ReportSchemaError, match="sensitivty"):
+        validate_report(broken, SECTIONS)
     extra = report_with([dict(ROW, note="x")], tmp_path)
     with pytest.raises(ReportSchemaError, match="note"):
-        validate_report(extra)
+        validate_report(extra, SECTIONS)
 
+
+TOY_PAPER = """
+from claims.framework.paper import Paper
+from claims.paper import SENSITIVITY
+
+PAPER = Paper(title="toy", claim_package="toyclaims", sections=(SENSITIVITY,))
+"""
 
 TOY = """
 import json
 import pytest
+from claims.framework.checks import rejects
 from claims.framework.claim import Claim, register
-from claims.framework.plugin import SENSITIVITY_PROPERTY
+
+SENSITIVITY_PROPERTY = "sensitivity"
 
 register(Claim(id="toy-empirical", paper_ref="Section 4", statement="a beats b"))
 ROW = json.loads('''{row}''')
@@ -87,17 +102,22 @@ def test_check(record_property):
 
 @pytest.mark.negative_control("toy-empirical")
 def test_control():
-    assert not (1 > 2)
+    rejects(lambda: 1 > 2)
 """
 
 
 def test_plugin_carries_rows_into_the_report(pytester):
-    pytester.makeini("[pytest]\nxfail_strict = true\njunit_family = xunit1\n")
-    pytester.makepyfile(claim_toy=textwrap.dedent(TOY.replace("{row}", json.dumps(ROW))))
-    result = pytester.runpytest_subprocess("-p", "claims.framework.plugin", "claim_toy.py")
+    pytester.makeini("[pytest]\nxfail_strict = true\njunit_family = xunit1\npythonpath = .\n"
+                     "python_files = claim_*.py\nclaims_paper = toyclaims.paper:PAPER\n")
+    package = pytester.path / "toyclaims"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "paper.py").write_text(TOY_PAPER)
+    (package / "claim_toy.py").write_text(textwrap.dedent(TOY.replace("{row}", json.dumps(ROW))))
+    result = pytester.runpytest_subprocess("-p", "claims.framework.plugin", "toyclaims")
     assert result.ret == 0, result.stdout.str()
     report = json.loads((pytester.path / "reports" / "claims.json").read_text())
-    validate_report(report)
+    validate_report(report, SECTIONS)
     # Each row once, although every phase's test report repeats the recorded properties.
     assert report["sensitivity"] == [ROW, dict(ROW, setting="other")]
     assert "| other | nc3 | **holds** |" in (pytester.path / "reports" / "claims.md").read_text()

@@ -20,26 +20,50 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from claims.framework import paths
+from claims.dynamics import evolve
 from claims.framework import claim as claim_module
+from claims.framework import cli
+from claims.framework import probe as probe_module
 from claims.framework.claim import Claim, Evaluation, get_claim
-from claims.framework.cli import load_claim_modules, main
-from claims.framework.dynamics import evolve
 from claims.framework.probe import (
     ProbeError,
     ProbeEvaluationError,
     counterexample_name,
     merge_probes,
-    probe,
-    probe_all,
     probe_pairs,
 )
 from claims.framework.report import build_report
-from claims.framework.schema import PROBE_KEYS, ReportSchemaError, validate_report
+from claims.framework.schema import ReportSchemaError, schema
+from claims.framework.schema import validate_report as validate_any_report
+from claims.paper import PAPER
 
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[1]
+PROBE_KEYS = set(schema()["$defs"]["probe"]["required"])
+# The report directory of the test now running (set by the report_dir fixture).
+_REPORT_DIR: list[Path] = []
+
+
+def probe(claim, assumption, **kwargs):
+    """A probe of this suite's paper into the test's report directory."""
+    return probe_module.probe(PAPER, claim, assumption, report_dir=_REPORT_DIR[-1], root=ROOT, **kwargs)
+
+
+def probe_all(pairs, **kwargs):
+    return probe_module.probe_all(PAPER, pairs, report_dir=_REPORT_DIR[-1], root=ROOT, **kwargs)
+
+
+def main(argv):
+    return cli.main(argv, paper=PAPER, root=ROOT)
+
+
+def load_claim_modules():
+    return cli.load_claim_modules(PAPER)
+
+
+def validate_report(report):
+    validate_any_report(report, PAPER.sections)
 
 # Imbalance tolerance of the synthetic balance claim: the exact linear flow conserves
 # ||w||^2 - v^2 to rounding (~1e-15) and DOP853 at rtol 1e-10 / atol 1e-12 (the logistic
@@ -106,10 +130,11 @@ CRASHING = Claim(id="toy-crash", paper_ref="Lemma 4", statement="s", assumptions
 
 
 @pytest.fixture
-def report_dir(tmp_path, monkeypatch):
+def report_dir(tmp_path):
     """Counterexamples go to a temporary report directory, never to the project's."""
-    monkeypatch.setattr(paths, "REPORT_DIR", tmp_path / "reports")
-    return tmp_path / "reports"
+    _REPORT_DIR.append(tmp_path / "reports")
+    yield tmp_path / "reports"
+    _REPORT_DIR.pop()
 
 
 @pytest.fixture
@@ -122,7 +147,7 @@ def registered(monkeypatch):
 
 def report_with(probes: list[dict]) -> dict:
     """A report with no claims and these probe rows (whatever else the schema holds)."""
-    return build_report([], profile="ci", root=ROOT, probes=probes)
+    return build_report(PAPER, [], profile="ci", root=ROOT, probes=probes)
 
 
 def replay(record, capsys) -> tuple[int, dict]:
@@ -213,8 +238,9 @@ def test_time_budget_stops_the_search(report_dir):
 def test_ci_profile_gives_identical_results_twice(tmp_path, monkeypatch):
     runs = []
     for k in range(2):
-        monkeypatch.setattr(paths, "REPORT_DIR", tmp_path / f"run{k}")
+        _REPORT_DIR.append(tmp_path / f"run{k}")
         results = [probe(BALANCE, a).as_record() for a in ("gradient-flow", "linear-loss")]
+        _REPORT_DIR.pop()
         saved = (tmp_path / f"run{k}" / "counterexamples" / counterexample_name(BALANCE.id, "gradient-flow")).read_bytes()
         for r in results:
             r.pop("seconds")
@@ -237,12 +263,12 @@ def test_record_is_exactly_the_contract(report_dir):
 
 
 @pytest.mark.parametrize("row, message", [
-    ({"outcome": "holds", "examples": 0}, "examples must be an int >= 1"),
-    ({"outcome": "holds", "examples": True}, "examples must be an int >= 1"),
-    ({"outcome": "holds", "seconds": -1.0}, "seconds must be a number >= 0"),
+    ({"outcome": "holds", "examples": 0}, r"\['examples'\]: 0 is less than the minimum of 1"),
+    ({"outcome": "holds", "examples": True}, r"\['examples'\]: True is not of type 'integer'"),
+    ({"outcome": "holds", "seconds": -1.0}, r"\['seconds'\]: -1.0 is less than the minimum of 0"),
     ({"outcome": "breaks"}, "a counterexample goes with 'breaks'"),
-    ({"outcome": "maybe"}, "outcome must be holds or breaks"),
-    ({"claim": ""}, "non-empty strings"),
+    ({"outcome": "maybe"}, r"\['outcome'\]: 'maybe' is not one of \['holds', 'breaks'\]"),
+    ({"claim": ""}, r"\['claim'\]: '' (should be non-empty|is too short)"),
 ])
 def test_schema_rejects_bad_probe_rows(row, message):
     good = {"claim": "c", "assumption": "small-init", "outcome": "holds", "examples": 3, "seconds": 0.1,
@@ -251,7 +277,7 @@ def test_schema_rejects_bad_probe_rows(row, message):
     with pytest.raises(ReportSchemaError, match=message):
         validate_report(report)
     missing = {k: v for k, v in good.items() if k != "seconds"}
-    with pytest.raises(ReportSchemaError, match="missing \\['seconds'\\]"):
+    with pytest.raises(ReportSchemaError, match="'seconds' is a required property"):
         validate_report(dict(report, probes=[missing]))
 
 
@@ -298,7 +324,7 @@ def test_merge_replaces_reprobed_pairs_and_keeps_the_rest():
            {"claim": "a", "assumption": "small-init", "outcome": "holds"}]
     new = [{"claim": "a", "assumption": "small-init", "outcome": "breaks"},
            {"claim": "a", "assumption": "orthogonal-separability", "outcome": "holds"}]
-    merged = merge_probes(old, new, order=["a", "b"])
+    merged = merge_probes(old, new, order=["a", "b"], assumption_order=PAPER.assumption_ids)
     assert [(r["claim"], r["assumption"], r["outcome"]) for r in merged] == [
         ("a", "orthogonal-separability", "holds"), ("a", "small-init", "breaks"), ("b", "small-init", "holds")]
 
@@ -312,7 +338,7 @@ def test_every_claim_with_assumptions_can_be_probed():
         f"claims listing assumptions but without an instance evaluation: {holes}; give each an evaluate "
         "(probe_evaluate for an erratum) over an instances() draw (X, y, W0, v0, and eta / logistic for "
         "the dynamics) so that the claims x assumptions matrix covers it")
-    from claims.framework.assumptions import instances
+    from claims.assumptions import instances
 
     for c, a in probe_pairs(claims):
         instances(violate=a, **c.instance_bounds)  # raises on bounds that cannot violate a
@@ -340,10 +366,8 @@ def _minimal_report(report_dir: Path) -> None:
 def few_claims(monkeypatch):
     """``probe --all`` over lemma-6 and the synthetic claims only (the real matrix is the
     lead's full run; here its cost would dominate the unit tests)."""
-    import claims.framework.cli as cli
-
     chosen = [get_claim_loaded("lemma-6"), BALANCE, NO_EVALUATION, CRASHING]
-    monkeypatch.setattr(cli, "load_claim_modules", lambda: chosen)
+    monkeypatch.setattr(cli, "load_claim_modules", lambda paper: chosen)
 
 
 def test_cli_probe_all_merges_the_matrix_into_the_report(tmp_path, capsys, few_claims):
@@ -385,8 +409,11 @@ def test_cli_probe_subprocess_defect_exit_3_one_line(tmp_path):
             raise ZeroDivisionError("boom")
         register(Claim(id="toy-crash", paper_ref="Lemma 4", statement="s", assumptions=("small-init",),
                        instance_arrays=("X",), evaluate=crashes))
+        from pathlib import Path
         from claims.framework.cli import main
-        sys.exit(main(["probe", "toy-crash", "--violate", "small-init", "--report-dir", sys.argv[1]]))
+        from claims.paper import PAPER
+        sys.exit(main(["probe", "toy-crash", "--violate", "small-init", "--report-dir", sys.argv[1]],
+                      paper=PAPER, root=Path.cwd()))
     '''))
     result = subprocess.run([sys.executable, str(module), str(tmp_path / "r")], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
@@ -400,8 +427,8 @@ def test_cli_probe_subprocess_defect_exit_3_one_line(tmp_path):
 TOY_MODULE = '''
 import numpy as np
 import pytest
-from claims.framework.assumptions import get_assumption
-from claims.framework.checks import property_check, require
+from claims.assumptions import get_assumption
+from claims.framework.checks import property_check, rejects, require
 from claims.framework.claim import Claim, Evaluation, register
 
 def evaluate_small(inst):
@@ -419,13 +446,16 @@ def test_small(record_property):
 
 @pytest.mark.negative_control("toy-small")
 def test_small_control():
-    assert not evaluate_small({"X": np.ones((1, 1)), "v0": np.array([1.0])}).holds
+    rejects(evaluate_small, {"X": np.ones((1, 1)), "v0": np.array([1.0])})
 '''
 
 
 @pytest.fixture
 def project(pytester):
-    pytester.makeini("[pytest]\nxfail_strict = true\njunit_family = xunit1\n")
+    # This suite's paper (its assumptions are what --violate probes); the toy claim module is
+    # passed on the command line, so the paper's own claim modules are only imported at the end.
+    pytester.makeini("[pytest]\nxfail_strict = true\njunit_family = xunit1\n"
+                     "claims_paper = claims.paper:PAPER\n")
     pytester.makepyfile(claim_toy=textwrap.dedent(TOY_MODULE))
     return pytester
 
