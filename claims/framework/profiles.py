@@ -8,6 +8,13 @@
   named ``ci`` when the ``CI`` variable is set; registering ours under the same name
   replaces it, and :func:`load_profile` loads ours explicitly.
 - ``thorough``: many random examples, for a referee with time to spare.
+
+None keeps an example database: with one, a failing example of one ``dev`` run is replayed in
+every later run, so a single flake poisons the next ones (a run is reproduced with
+``--hypothesis-seed`` instead). Every profile is registered from an explicit parent (Hypothesis's
+own ``default``): when the ``CI`` variable is set Hypothesis loads its built-in ``ci`` profile
+(derandomized) at import, and a profile registered without a parent would inherit it, so ``dev``
+and ``thorough`` would silently stop being random.
 """
 
 from __future__ import annotations
@@ -27,18 +34,18 @@ class UnknownProfileError(ValueError):
 
 def register_profiles() -> None:
     """Register the three profiles (idempotent)."""
-    common = dict(deadline=None, print_blob=True)
-    settings.register_profile("dev", max_examples=15, **common)
+    base = settings.get_profile("default")
+    common = dict(parent=base, deadline=None, print_blob=True, database=None)
+    settings.register_profile("dev", max_examples=15, derandomize=False, **common)
     settings.register_profile(
         "ci",
         max_examples=40,
         derandomize=True,
-        database=None,
         # Our strategies are constructive and cheap, but a shared CI machine can be slow.
         suppress_health_check=[HealthCheck.too_slow],
         **common,
     )
-    settings.register_profile("thorough", max_examples=500, **common)
+    settings.register_profile("thorough", max_examples=500, derandomize=False, **common)
 
 
 def selected_profile() -> str:
