@@ -61,6 +61,7 @@ from hypothesis import strategies as st
 from claims.framework.checks import (
     assert_sympy_zero,
     property_check,
+    rejects,
     require,
     search_counterexample,
 )
@@ -128,9 +129,11 @@ def mean_difference(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return mu_p - mu_m
 
 
-def evaluate_mean_difference(inst) -> Evaluation:
-    """arg min over unit w of L is the unit mean-difference direction (the printed reading)."""
-    s_vec, delta = lm.signed_sum(inst["X"], inst["y"]), mean_difference(inst["X"], inst["y"])
+def evaluate_mean_difference(inst, *, labelled: bool = True) -> Evaluation:
+    """arg min over unit w of L is the unit mean-difference direction (the printed reading).
+    The arg min is s/||s||, s = sum_i y_i x_i; ``labelled`` False drops y_i (negative control)."""
+    s_vec = lm.signed_sum(inst["X"], inst["y"]) if labelled else np.sum(np.asarray(inst["X"], float), axis=0)
+    delta = mean_difference(inst["X"], inst["y"])
     if not (np.any(s_vec) and np.any(delta)):  # a zero vector has no direction
         return Evaluation(holds=False, figures={"direction_undefined": 1.0})
     gap = float(np.linalg.norm(_unit(s_vec) - _unit(delta)))
@@ -146,10 +149,11 @@ def nc3_along_flow(inst, flow=lm.gradient_flow) -> float:
     return float(np.max(nc3_per_class(np.vstack([-w, w]), X, y)))  # rows: classes -1, +1
 
 
-def evaluate_nc3(inst) -> Evaluation:
-    """NC3 (Section 2, per class) holds for w(t) = w(0) + t s as t -> inf (measured at the horizon)."""
+def evaluate_nc3(inst, flow=lm.gradient_flow) -> Evaluation:
+    """NC3 (Section 2, per class) holds for w(t) = w(0) + t s as t -> inf (measured at the horizon);
+    ``flow`` is the gradient flow (only the negative control changes it)."""
     try:
-        metric = nc3_along_flow(inst)
+        metric = nc3_along_flow(inst, flow)
     except MetricInputError:  # s = 0 or mu_+ = mu_-: the directions are undefined
         return Evaluation(holds=False, figures={"direction_undefined": 1.0})
     return Evaluation(holds=metric <= NC3_TOL, figures={"nc3_at_horizon": metric})
@@ -165,9 +169,10 @@ def evaluate_fisher(inst, shrink: float = 1e-6) -> Evaluation:
     return Evaluation(holds=1 - cos <= DIRECTION_TOL, figures={"cos_fisher_mean_difference": cos})
 
 
-def evaluate_fisher_ridge(inst) -> Evaluation:
-    """Corrected: the ridge discriminant's alignment bound holds along NC1 shrinkage of this instance."""
-    return Evaluation(holds=ridge_bound_holds(inst))
+def evaluate_fisher_ridge(inst, direction=lm.fisher_direction) -> Evaluation:
+    """Corrected: the ridge discriminant's alignment bound holds along NC1 shrinkage of this instance
+    (``direction`` computes the ridge discriminant; only the negative control changes it)."""
+    return Evaluation(holds=ridge_bound_holds(inst, direction=direction))
 
 
 MEAN_DIFF = register(Claim(
@@ -278,11 +283,12 @@ def test_mean_difference_printed(record_property):
 
 @pytest.mark.negative_control(MEAN_DIFF.id)
 def test_mean_difference_negative_control():
-    """The direction check rejects mu_+ + mu_- in place of s on a balanced instance."""
-    X = np.array([[9.0, 1.0], [0.0, 2.0]])
-    y = np.array([1.0, -1.0])
-    broken = _unit(X[0] + X[1])
-    assert np.linalg.norm(broken - _unit(mean_difference(X, y))) > DIRECTION_TOL
+    """Broken variant: the arg min computed with the labels dropped (sum_i x_i = mu_+ + mu_- here, in place
+    of s) on a balanced instance, where the claim's evaluation (probe_evaluate: equal class sizes)
+    accepts s/||s||."""
+    inst = {"X": np.array([[9.0, 1.0], [0.0, 2.0]]), "y": np.array([1.0, -1.0])}
+    assert evaluate_mean_difference(inst).holds
+    rejects(evaluate_mean_difference, inst, labelled=False)
 
 
 # ---------------------------------------------------------------------------------------
@@ -295,14 +301,19 @@ def nc3_decay_order(X: np.ndarray, y: np.ndarray, w0: np.ndarray, flow=lm.gradie
     return float(np.polyfit(np.log(ts), np.log(metric), 1)[0])
 
 
+def nc3_decays_like_one_over_t(X: np.ndarray, y: np.ndarray, w0: np.ndarray, flow=lm.gradient_flow) -> bool:
+    """The fitted order of NC3(w(t)) along ``flow`` is -1 to within 0.05."""
+    # 0.05: the 1/t term dominates the next (1/t^2) term by a factor >= 1e3 on this range.
+    return abs(nc3_decay_order(X, y, w0, flow=flow) + 1) < 0.05
+
+
 @pytest.mark.claim(NC3.id, kind="numerical", form="corrected")
 def test_nc3_rate():
     """Corrected: with equal class sizes the NC3 metric along w(t) decays like 1/t."""
     rng = np.random.default_rng(5)
     X = rng.normal(size=(6, 3)) + np.array([[2, 0, 0]] * 3 + [[-2, 0, 0]] * 3)
     y = np.array([1, 1, 1, -1, -1, -1.0])
-    # 0.05: the 1/t term dominates the next (1/t^2) term by a factor >= 1e3 on this range.
-    assert abs(nc3_decay_order(X, y, rng.normal(size=3)) + 1) < 0.05
+    assert nc3_decays_like_one_over_t(X, y, rng.normal(size=3))
 
 
 @pytest.mark.claim(NC3.id, kind="symbolic", form="corrected")
@@ -329,12 +340,20 @@ def test_nc3_printed(record_property):
 
 @pytest.mark.negative_control(NC3.id)
 def test_nc3_negative_control():
-    """The rate check rejects a flow that stalls (w(t) = w0 + sqrt(t) s decays like t^-1/2)."""
+    """Broken variants on a balanced instance, where the real flow passes both checks: a flow that stalls
+    (w(t) = w0 + sqrt(t) s, NC3 decays like t^-1/2), which the rate check rejects; gradient ascent
+    (w(t) = w0 - t s, w -> -s), which the claim's evaluation (probe_evaluate) rejects."""
     rng = np.random.default_rng(5)
     X = rng.normal(size=(4, 2)) + np.array([[2, 0]] * 2 + [[-2, 0]] * 2)
     y = np.array([1, 1, -1, -1.0])
-    slow = lambda X_, y_, w0, t: lm.gradient_flow(X_, y_, w0, np.sqrt(t))  # noqa: E731
-    assert abs(nc3_decay_order(X, y, rng.normal(size=2), flow=slow) + 1) > 0.3
+    w0 = rng.normal(size=2)
+    slow = lambda X_, y_, w0_, t: lm.gradient_flow(X_, y_, w0_, np.sqrt(t))  # noqa: E731
+    assert nc3_decays_like_one_over_t(X, y, w0)
+    rejects(nc3_decays_like_one_over_t, X, y, w0, flow=slow)
+    inst = {"X": X, "y": y, "W0": w0[None, :]}
+    ascent = lambda X_, y_, w0_, t: lm.gradient_flow(X_, y_, w0_, -t)  # noqa: E731
+    assert evaluate_nc3(inst).holds
+    rejects(evaluate_nc3, inst, flow=ascent)
 
 
 # ---------------------------------------------------------------------------------------
@@ -376,11 +395,13 @@ def test_between_property(record_property):
 
 @pytest.mark.negative_control(BETWEEN.id)
 def test_between_negative_control():
-    """The check rejects the total scatter (a known metric bug) in place of Sigma_B."""
+    """Broken variant: the total scatter (a known metric bug) in place of Sigma_B; the check accepts
+    Sigma_B on the same data and rejects the total scatter (whose top direction is the e_2 spread)."""
     X = np.array([[0.0, 0.0], [10.0, 1.0], [1.0, 5.0], [1.0, -5.0]])
     y = np.array([1, 1, -1, -1.0])
     total = lambda X_, y_: np.cov(X_.T, bias=True)  # noqa: E731
-    assert not top_direction_is_mean_difference(X, y, scatter=total)
+    assert top_direction_is_mean_difference(X, y)
+    rejects(top_direction_is_mean_difference, X, y, scatter=total)
 
 
 # ---------------------------------------------------------------------------------------
@@ -464,10 +485,13 @@ def test_fisher_difference_criterion(record_property):
 
 @pytest.mark.negative_control(FISHER.id)
 def test_fisher_negative_control():
-    """The bound check rejects the unregularised Fisher direction (ridge ignored)."""
+    """Broken variant: the unregularised Fisher direction (ridge ignored) on anisotropic data; the
+    claim's probe_evaluate (the ridge bound) and the difference-criterion bound accept their own
+    directions on the same data and reject it."""
     inst = {"X": np.vstack([np.array([3.0, 2]) + s for s in ([5, 0], [-5, 0], [0, 1], [0, -1])]
                            + [np.array([0.0, 0]) + s for s in ([5, 0], [-5, 0], [0, 1], [0, -1])]),
             "y": np.repeat([1.0, -1.0], 4)}
     plain = lambda X, y, ridge: lm.fisher_direction(X, y)  # noqa: E731
-    assert not ridge_bound_holds(inst, direction=plain)
-    assert not difference_bound_holds(inst, direction=plain)
+    assert evaluate_fisher_ridge(inst).holds and difference_bound_holds(inst)
+    rejects(evaluate_fisher_ridge, inst, direction=plain)
+    rejects(difference_bound_holds, inst, direction=plain)

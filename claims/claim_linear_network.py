@@ -47,6 +47,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -55,10 +56,10 @@ import sympy as sp
 from hypothesis import Phase
 from hypothesis import strategies as st
 
-from claims.framework.assumptions import ASSUMPTIONS, instances
-from claims.framework.checks import assert_sympy_zero, property_check, require, search_counterexample
+from claims.assumptions import ASSUMPTIONS, instances
+from claims.framework.checks import assert_sympy_zero, property_check, rejects, require, search_counterexample
 from claims.framework.claim import Claim, Evaluation, register
-from claims.framework.dynamics import DynamicsError, evolve
+from claims.dynamics import DynamicsError, evolve
 from claims.framework.instances import InstanceError
 from models.data_geometry import class_sums
 from models.theorem4_features import aligned_groups, alignment_time, scaled_state
@@ -296,7 +297,7 @@ def evaluate_d3_limits(inst) -> Evaluation:
 # ---------------------------------------------------------------------------------------
 def aligned_state(inst, *, extra_kt: float = 1.0):
     """(t, EndState, groups) at t = t_a + extra_kt / max ||x_+-||, t_a the alignment time of
-    the linear-loss flow; the end state through claims.framework.dynamics.evolve."""
+    the linear-loss flow; the end state through claims.dynamics.evolve."""
     X, y, W0, v0 = (np.asarray(inst[k], np.float64) for k in ("X", "y", "W0", "v0"))
     x_plus, x_minus = class_sums(X, y)
     k = max(float(np.linalg.norm(x_plus)), float(np.linalg.norm(x_minus)))
@@ -309,19 +310,23 @@ def aligned_state(inst, *, extra_kt: float = 1.0):
     return t, end, aligned_groups(end.active, v0, y)
 
 
-def chain_lines(X, y, W, v, groups) -> list[float]:
-    """The four printed lines of the decoupling chain, evaluated on one aligned state (W rows)."""
+def chain_lines(X, y, W, v, groups, *, sign_minus_term: float = 1.0, minus_x_minus: bool = True) -> list[float]:
+    """The four printed lines of the decoupling chain, evaluated on one aligned state (W rows).
+
+    ``sign_minus_term`` (the sign in front of the N_- sum in line 2) and ``minus_x_minus`` (the
+    -x_- in line 4) are the printed ones by default; the negative control switches them."""
     live_p, live_m, _ = groups
     plus, minus = live_p, live_m  # N_+- without dead neurons: the paper's "assume no dead neuron"
     pos, neg = y > 0, y < 0
     relu = np.maximum(W @ X.T, 0.0)  # (h, n)
     line1 = float(np.sum(-y[None, :] * v[:, None] * relu))
-    line2 = float(-np.sum((v[plus, None] * (W[plus] @ X[pos].T))) + np.sum(v[minus, None] * (W[minus] @ X[neg].T)))
+    line2 = float(-np.sum((v[plus, None] * (W[plus] @ X[pos].T)))
+                  + sign_minus_term * np.sum(v[minus, None] * (W[minus] @ X[neg].T)))
     Wp, Wm = W[live_p].T, W[live_m].T  # (d, m_+-): columns w_j
     vp, vm = v[live_p], v[live_m]
     line3 = float(-sum(vp @ Wp.T @ xi for xi in X[pos]) + sum(vm @ Wm.T @ xi for xi in X[neg]))
     x_plus, x_minus = class_sums(X, y)
-    line4 = float(-vp @ Wp.T @ x_plus - vm @ Wm.T @ (-x_minus))
+    line4 = float(-vp @ Wp.T @ x_plus - vm @ Wm.T @ (-x_minus if minus_x_minus else x_minus))
     return [line1, line2, line3, line4]
 
 
@@ -330,8 +335,9 @@ def chain_holds(lines) -> bool:
     return all(abs(line - lines[0]) <= ALGEBRA_RTOL * 100 * scale for line in lines)
 
 
-def evaluate_decoupling(inst) -> Evaluation:
-    """The printed chain on the trained network just after alignment (N_+- without dead neurons)."""
+def evaluate_decoupling(inst, **variant) -> Evaluation:
+    """The printed chain on the trained network just after alignment (N_+- without dead neurons).
+    ``variant``: chain_lines' mutation keywords (negative control only)."""
     try:
         found = aligned_state(inst)
     except DynamicsError:
@@ -341,7 +347,7 @@ def evaluate_decoupling(inst) -> Evaluation:
     t, end, groups = found
     state = scaled_state(end.W_unit, end.v_unit, end.log_norm)
     X, y = np.asarray(inst["X"], float), np.asarray(inst["y"], float)
-    lines = chain_lines(X, y, state.W_s, state.v_s, groups)  # all lines scale by e^{2L} alike
+    lines = chain_lines(X, y, state.W_s, state.v_s, groups, **variant)  # all lines scale by e^{2L} alike
     return Evaluation(holds=chain_holds(lines), figures={"t": t, "line1_scaled": lines[0], "line4_scaled": lines[3]})
 
 
@@ -494,12 +500,17 @@ def _symbolic_chain(sign_minus_term=1, minus_x_minus=True):
     return line1, line2, line3, line4
 
 
+def check_decoupling_chain(**variant) -> None:
+    """Lines 2-4 minus line 1 are identically zero (sympy); ``variant``: _symbolic_chain's mutations."""
+    l1, l2, l3, l4 = _symbolic_chain(**variant)
+    for name, line in (("line 2", l2), ("line 3", l3), ("line 4", l4)):
+        assert_sympy_zero(sp.expand(line - l1), f"{name} - line 1")
+
+
 @pytest.mark.claim(DECOUPLING.id, kind="symbolic")
 def test_decoupling_symbolic():
     """The four printed lines are equal on an aligned state (sympy; 4 samples, 3 neurons, d = 2)."""
-    l1, l2, l3, l4 = _symbolic_chain()
-    for name, line in (("line 2", l2), ("line 3", l3), ("line 4", l4)):
-        assert_sympy_zero(sp.expand(line - l1), f"{name} - line 1")
+    check_decoupling_chain()
 
 
 @pytest.mark.claim(DECOUPLING.id, kind="numerical")
@@ -525,13 +536,15 @@ def test_decoupling_property(record_property):
 
 @pytest.mark.negative_control(DECOUPLING.id)
 def test_decoupling_negative_control():
-    """The symbolic check rejects the chain with '- sum_{N-}' in line 2 and with x_- for -x_- in line 4."""
-    l1, l2, _, _ = _symbolic_chain(sign_minus_term=-1)
-    with pytest.raises(AssertionError):
-        assert_sympy_zero(sp.expand(l2 - l1), "line 2 with the wrong sign - line 1")
-    l1, _, _, l4 = _symbolic_chain(minus_x_minus=False)
-    with pytest.raises(AssertionError):
-        assert_sympy_zero(sp.expand(l4 - l1), "line 4 with x_- - line 1")
+    """Broken variants: the chain with '- sum_{N-}' in line 2, and with x_- for -x_- in line 4. The
+    symbolic check rejects both, and so does the claim's evaluate_decoupling on a seeded trained
+    network (both groups live) that it accepts with the printed signs."""
+    rejects(check_decoupling_chain, sign_minus_term=-1)
+    rejects(check_decoupling_chain, minus_x_minus=False)
+    inst = seeded_relu_instance(np.random.default_rng(36), n_pos=3, n_neg=2, d=3, h=4)
+    assert evaluate_decoupling(inst).holds
+    rejects(evaluate_decoupling, inst, sign_minus_term=-1.0)
+    rejects(evaluate_decoupling, inst, minus_x_minus=False)
 
 
 # ---------------------------------------------------------------------------------------
@@ -578,8 +591,9 @@ def flow_matches(inst, rhs) -> bool:
     return bool(np.allclose(dv, num_v, atol=1e-6) and np.allclose(dW, num_W, atol=1e-6))
 
 
-def printed_eq36(x, W, v):
-    return np.outer(x, v), W.T @ x
+def printed_eq36(x, W, v, *, sign: float = 1.0):
+    """(36): (dW/dt, dv/dt) = (x v^T, W^T x); ``sign`` = -1 is gradient ascent (negative control)."""
+    return sign * np.outer(x, v), sign * (W.T @ x)
 
 
 @pytest.mark.claim(EQ36.id, kind="numerical")
@@ -603,9 +617,11 @@ def test_eq36_property(record_property):
 
 @pytest.mark.negative_control(EQ36.id)
 def test_eq36_negative_control():
-    """The gradient check rejects gradient ascent (dv/dt = -W^T x, dW/dt = -x v^T)."""
+    """Broken variant: gradient ascent (36) with sign -1 (dv/dt = -W^T x, dW/dt = -x v^T); the
+    gradient check accepts the printed (36) on the same instance and rejects the ascent."""
     inst = {"x": np.array([1.0, 2.0]), "W0": np.array([[1.0, 0.0], [0.5, 1.0]]), "v0": np.array([1.0, -1.0])}
-    assert not flow_matches(inst, lambda x, W, v: (-np.outer(x, v), -W.T @ x))
+    assert flow_matches(inst, printed_eq36)
+    rejects(flow_matches, inst, functools.partial(printed_eq36, sign=-1.0))
 
 
 def _sym_time_derivative(expr, x, W, v):
@@ -642,8 +658,9 @@ def _printed_rate_v(x, W, v):
     return float(v @ W.T @ x) / np.linalg.norm(v)
 
 
-def _printed_rate_W(x, W, v):
-    return float(v @ W.T @ x) / np.linalg.norm(W)
+def _printed_rate_W(x, W, v, *, power: int = 1):
+    """(38): v^T W^T x / ||W||^power, printed with power 1 (the negative control uses 2)."""
+    return float(v @ W.T @ x) / np.linalg.norm(W) ** power
 
 
 @pytest.mark.claim(EQ37.id, kind="property")
@@ -655,10 +672,11 @@ def test_eq37_38_property(record_property):
 
 @pytest.mark.negative_control(EQ37.id)
 def test_eq37_38_negative_control():
-    """The finite-difference check rejects (38) with ||W||^2 in the denominator."""
+    """Broken variant: (38) with ||W||^2 in the denominator; the finite-difference check accepts
+    the printed (37)-(38) on the same instance and rejects it."""
     inst = {"x": np.array([1.0, 2.0]), "W0": np.array([[2.0, 0.0], [0.5, 1.0]]), "v0": np.array([1.0, 3.0])}
     assert norm_rates_match(inst, _printed_rate_v, _printed_rate_W)
-    assert not norm_rates_match(inst, _printed_rate_v, lambda x, W, v: float(v @ W.T @ x) / np.linalg.norm(W) ** 2)
+    rejects(norm_rates_match, inst, _printed_rate_v, functools.partial(_printed_rate_W, power=2))
 
 
 NORM_V, NORM_W = sp.symbols("n_v n_W", positive=True)  # ||v||, ||W||_F as symbols (see _ddt_norms)
@@ -726,9 +744,8 @@ def test_eq39_numerical():
 
 @pytest.mark.negative_control(EQ39.id)
 def test_eq39_negative_control():
-    """The symbolic check rejects (39) with '+' in front of the (v^T W^T x) terms."""
-    with pytest.raises(AssertionError):
-        check_eq39(sign=-1)
+    """Broken variant: (39) with '+' in front of the (v^T W^T x) terms (sign -1); the symbolic check rejects it."""
+    rejects(check_eq39, sign=-1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -750,13 +767,19 @@ def _dc_dt_chain(flip_second_bracket: bool = False):
     return (x, W, v), (line0, line1, line2, line3)
 
 
+def check_dc_dt_chain(*, flip_second_bracket: bool = False) -> None:
+    """Every line of the printed dc/dt chain minus d/dt c along (36) is zero modulo the norm relations;
+    ``flip_second_bracket`` is the negative control's broken last line."""
+    (x, W, v), (line0, line1, line2, line3) = _dc_dt_chain(flip_second_bracket=flip_second_bracket)
+    for name, line in (("line 1", line1), ("line 2", line2), ("line 3", line3)):
+        assert_zero_mod_norms(line - line0, x, W, v, f"{name} - dc/dt")
+
+
 @pytest.mark.claim(DC_DT.id, kind="symbolic")
 def test_dc_dt_symbolic():
     """Every line of the printed dc/dt chain equals d/dt c along (36) (sympy, d = m = 2, modulo
     n_v^2 = ||v||^2, n_W^2 = ||W||^2), and the second bracket is a sum of squares (Lagrange)."""
-    (x, W, v), (line0, line1, line2, line3) = _dc_dt_chain()
-    for name, line in (("line 1", line1), ("line 2", line2), ("line 3", line3)):
-        assert_zero_mod_norms(line - line0, x, W, v, f"{name} - dc/dt")
+    check_dc_dt_chain()
     v1, v2, p1, p2 = sp.symbols("v1 v2 p1 p2", real=True)
     assert sp.expand((v1**2 + v2**2) * (p1**2 + p2**2) - (v1 * p1 + v2 * p2) ** 2 - (v1 * p2 - v2 * p1) ** 2) == 0
 
@@ -801,10 +824,9 @@ def test_dc_dt_property(record_property):
 
 @pytest.mark.negative_control(DC_DT.id)
 def test_dc_dt_negative_control():
-    """The symbolic check rejects the last line with the second bracket's sign flipped."""
-    (x, W, v), (line0, _, _, line3) = _dc_dt_chain(flip_second_bracket=True)
-    with pytest.raises(AssertionError):
-        assert_zero_mod_norms(line3 - line0, x, W, v, "flipped line 3 - dc/dt")
+    """Broken variant: the last line of the chain with the second bracket's sign flipped; the
+    symbolic chain check rejects it (line 3 - dc/dt leaves a nonzero remainder)."""
+    rejects(check_dc_dt_chain, flip_second_bracket=True)
 
 
 @pytest.mark.claim(EQUALITY.id, kind="property", form="printed")
@@ -837,16 +859,18 @@ def test_equality_case_property(record_property):
 
 @pytest.mark.negative_control(EQUALITY.id)
 def test_equality_case_negative_control():
-    """The iff check rejects a dc/dt with the first bracket dropped: at x = e_1, W = I, v = e_1 the second
-    bracket vanishes (v || W^T x) although W is not a multiple of x v^T."""
+    """Broken variant: dc/dt = 0 decided with the first bracket dropped. At x = e_1, W = I, v = e_1 the
+    second bracket vanishes (v || W^T x) although W is not a multiple of x v^T, so the corrected iff
+    evaluation (the claim's probe_evaluate) accepts the real dc/dt there and rejects the broken one."""
     inst = {"x": np.array([1.0, 0.0]), "W0": np.eye(2), "v0": np.array([1.0, 0.0])}
 
     def second_bracket_only(x, W, v):
         c = float(v @ W.T @ x)
+        # 1e-12 relative: as dc_dt_is_zero, a difference of O(scale) float64 sums of <= 10 products.
         return abs(float(v @ v) * float(np.sum((W.T @ x) ** 2)) - c**2) <= 1e-12 * float(x @ x) * float(v @ v)
 
     assert evaluate_equality_case_corrected(inst).holds
-    assert not evaluate_equality_case_corrected(inst, is_zero=second_bracket_only).holds
+    rejects(evaluate_equality_case_corrected, inst, is_zero=second_bracket_only)
 
 
 # ---------------------------------------------------------------------------------------
@@ -873,14 +897,24 @@ def test_eq40_symbolic():
     assert_sympy_zero(u_plus, "u_+")
 
 
-def eq40_rate_constant(inst, kts=(6.0, 9.0, 12.0)) -> tuple[np.ndarray, float]:
-    """(e^{kt} gap_W(t) at the given kt, predicted ||P_perp W(0)||_F/(||x|| ||u_+||))."""
+def eq40_rate_constant(inst, kts=(6.0, 9.0, 12.0), *, rate: float = 1.0) -> tuple[np.ndarray, float]:
+    """(e^{rate kt} gap_W(t) at the given kt, predicted ||P_perp W(0)||_F/(||x|| ||u_+||)); the
+    correction's rate is 1 (e^{-||x|| t}); the negative control puts in 2."""
     x, W0, v0 = linear_problem(inst)
     k = float(np.linalg.norm(x))
     gaps = direction_gaps(inst, kts)["W"]
     u_plus = 0.5 * (W0.T @ x / k**2 + v0 / k)
     perp = W0 - np.outer(x, x @ W0) / k**2
-    return gaps * np.exp(np.asarray(kts)), float(np.linalg.norm(perp) / (k * np.linalg.norm(u_plus)))
+    return gaps * np.exp(rate * np.asarray(kts)), float(np.linalg.norm(perp) / (k * np.linalg.norm(u_plus)))
+
+
+def eq40_rate_matches(inst, *, rate: float = 1.0, record_property=None) -> bool:
+    """e^{rate kt} gap_W at k t = 12 equals the predicted constant to 1e-3 relative."""
+    scaled, predicted = eq40_rate_constant(inst, rate=rate)
+    if record_property is not None:
+        record_property("fig:eq40_rate_constant_ratio", float(scaled[-1] / predicted))
+    # 1e-3 relative at k t = 12: the next term is O(e^{-kt}) relative ~ 6e-6, times O(10).
+    return bool(abs(scaled[-1] - predicted) <= 1e-3 * predicted)
 
 
 @pytest.mark.claim(EQ40.id, kind="numerical", form="corrected")
@@ -890,10 +924,7 @@ def test_eq40_rate(record_property):
     rng = np.random.default_rng(40)
     for _ in range(3):
         inst = {"x": rng.normal(size=3), "W0": rng.normal(size=(2, 3)), "v0": rng.normal(size=2)}
-        scaled, predicted = eq40_rate_constant(inst)
-        record_property("fig:eq40_rate_constant_ratio", float(scaled[-1] / predicted))
-        # 1e-3 relative at k t = 12: the next term is O(e^{-kt}) relative ~ 6e-6, times O(10).
-        assert abs(scaled[-1] - predicted) <= 1e-3 * predicted
+        assert eq40_rate_matches(inst, record_property=record_property)
         x, W0, v0 = linear_problem(inst)
         k = np.linalg.norm(x)
         a = linear_network_closed_form(x, W0, v0, 4.0 / k).W[-1]
@@ -909,14 +940,16 @@ def test_eq40_property(record_property):
 
 @pytest.mark.negative_control(EQ40.id)
 def test_eq40_negative_control():
-    """The rate check rejects the rate e^{-2 ||x|| t} for W (the rate of v's direction)."""
+    """Broken variant: the rate e^{-2 ||x|| t} for W's direction (the rate of v's) in the rate check,
+    which accepts the correction's e^{-||x|| t} on the same generic instance; broken instance: a start
+    with u_+ = 0 (outside the correction's condition), which the decay evaluation (evaluate_eq40,
+    the property check's) rejects while it accepts the generic one."""
     inst = {"x": np.array([1.0, 0.5]), "W0": np.array([[1.0, -1.0], [0.3, 2.0]]), "v0": np.array([0.5, 1.0])}
-    x, W0, v0 = linear_problem(inst)
-    k = float(np.linalg.norm(x))
-    gaps = direction_gaps(inst, (6.0, 9.0, 12.0))["W"]
-    scaled_wrong = gaps * np.exp(2 * np.array([6.0, 9.0, 12.0]))
-    assert scaled_wrong[-1] > 10 * scaled_wrong[0]  # not a constant: e^{-2kt} is the wrong rate
-    assert k > 0
+    assert eq40_rate_matches(inst)
+    rejects(eq40_rate_matches, inst, rate=2.0)
+    assert evaluate_eq40(inst).holds
+    decaying = {"x": np.array([2.0, 0.0]), "W0": np.array([[1.0, 1.0], [0.0, -1.0]]), "v0": np.array([-1.0, 0.0])}
+    rejects(evaluate_eq40, decaying)
 
 
 @pytest.mark.claim(LIMITS.id, kind="property", form="printed")
@@ -926,15 +959,16 @@ def test_limits_printed(record_property):
     assert LIMITS.evaluate(found).holds
 
 
-def limits_exist(inst) -> bool:
-    """Corrected: the directions of v and W converge (to the values of the correction) in every case."""
+def limits_exist(inst, *, limit_directions=linear_network_limit_directions) -> bool:
+    """Corrected: the directions of v and W converge (to the values of the correction) in every case.
+    ``limit_directions(x, W0, v0) -> (v_bar, W_bar)`` gives the limits where u_+ != 0."""
     x, W0, v0 = linear_problem(inst)
     k = float(np.linalg.norm(x))
     u_plus = 0.5 * (W0.T @ x / k**2 + v0 / k)
     if np.linalg.norm(u_plus) > 0:
         kts = np.array([10.0, 14.0])
         traj = linear_network_closed_form(x, W0, v0, kts / k)
-        v_bar, W_bar = linear_network_limit_directions(x, W0, v0)
+        v_bar, W_bar = limit_directions(x, W0, v0)
         u_minus = 0.5 * (W0.T @ x / k**2 - v0 / k)
         perp = W0 - np.outer(x, x @ W0) / k**2
         c_W = np.linalg.norm(perp) / (k * np.linalg.norm(u_plus))  # gap_W ~ c_W e^{-kt}
@@ -981,13 +1015,16 @@ def test_limits_rate(record_property):
 
 @pytest.mark.negative_control(LIMITS.id)
 def test_limits_negative_control():
-    """The limit check rejects the initial direction v(0)/||v(0)|| as the limit of a generic instance."""
+    """Broken variant: the initial direction v(0)/||v(0)|| as v's limit on a generic instance (u_+ != 0,
+    limit u_+/||u_+|| = (1, 1)/sqrt 2 here); the limit check accepts the correction's limits there."""
     inst = {"x": np.array([1.0, 0.0]), "W0": np.array([[0.0, 1.0], [1.0, 0.0]]), "v0": np.array([1.0, 0.0])}
-    x, W0, v0 = linear_problem(inst)
-    traj = linear_network_closed_form(x, W0, v0, 12.0)
-    v = traj.v[-1]
+
+    def initial_v_direction(x, W0, v0):
+        _, W_bar = linear_network_limit_directions(x, W0, v0)
+        return v0 / np.linalg.norm(v0), W_bar
+
     assert limits_exist(inst)
-    assert np.linalg.norm(v / np.linalg.norm(v) - v0 / np.linalg.norm(v0)) > 0.1
+    rejects(limits_exist, inst, limit_directions=initial_v_direction)
 
 
 # ---------------------------------------------------------------------------------------
@@ -998,16 +1035,23 @@ kk = sp.symbols("k", positive=True)
 bs, v0s = sp.symbols("b v0", real=True)  # one component of W(0)^T x and of v(0)
 
 
-@pytest.mark.claim(EQ43.id, kind="symbolic")
-def test_eq43_symbolic():
-    """With W = W(0) + x a^T and a' = v: dW/dt = x v^T (36) and dv/dt = W(0)^T x + ||x||^2 a (sympy, d = m = 2)."""
+def check_eq43(*, sign: int = 1) -> None:
+    """With W = W(0) + x a^T and a' = v: dW/dt = x v^T (36), and dv/dt = W^T x (36) equals
+    W(0)^T x + sign ||x||^2 a, i.e. a'' - sign ||x||^2 a = W(0)^T x ((42)-(43) have sign = 1)."""
     x, W0, _ = sym_network()
     a = sp.Matrix([sp.Function(f"a{i}")(tt) for i in range(1, 3)])
     W = W0 + x * a.T
     v = a.diff(tt)
-    assert (W.diff(tt) - x * v.T).applyfunc(sp.simplify) == sp.zeros(2, 2)
+    assert (W.diff(tt) - x * v.T).applyfunc(sp.simplify) == sp.zeros(2, 2), "dW/dt != x v^T"
     rhs = W.T * x  # (36): dv/dt = W^T x
-    assert (rhs - (W0.T * x + (x.T * x)[0] * a)).applyfunc(sp.expand) == sp.zeros(2, 1)
+    assert (rhs - (W0.T * x + sign * (x.T * x)[0] * a)).applyfunc(sp.expand) == sp.zeros(2, 1), \
+        f"(42) with sign {sign}: W^T x != W(0)^T x + sign ||x||^2 a"
+
+
+@pytest.mark.claim(EQ43.id, kind="symbolic")
+def test_eq43_symbolic():
+    """With W = W(0) + x a^T and a' = v: dW/dt = x v^T (36) and dv/dt = W(0)^T x + ||x||^2 a (sympy, d = m = 2)."""
+    check_eq43()
 
 
 @pytest.mark.claim(EQ43.id, kind="numerical")
@@ -1022,18 +1066,20 @@ def test_eq43_numerical():
     assert np.allclose(traj.W, W0[None] + x[None, :, None] * a[:, None, :], atol=1e-6)
 
 
-def solves_eq43(a) -> bool:
-    """a'' - k^2 a - b == 0 identically: after expansion the expression is a polynomial in the
-    independent atoms e^{kt}, e^{-kt}, so it vanishes iff every coefficient does."""
-    return sp.expand(sp.diff(a, tt, 2) - kk**2 * a - bs) == 0
+def solves_eq43(a, *, sign: int = 1) -> bool:
+    """a'' - sign k^2 a - b == 0 identically ((43) has sign = 1): after expansion the expression is a
+    polynomial in the independent atoms e^{kt}, e^{-kt}, so it vanishes iff every coefficient does."""
+    return sp.expand(sp.diff(a, tt, 2) - sign * kk**2 * a - bs) == 0
 
 
 @pytest.mark.negative_control(EQ43.id)
 def test_eq43_negative_control():
-    """The ODE check rejects a'' + ||x||^2 a = W(0)^T x (sign of the ||x||^2 a term flipped)."""
+    """Broken variant: (42)-(43) with the sign of the ||x||^2 a term flipped (a'' + ||x||^2 a = W(0)^T x).
+    The derivation check rejects it, and the ODE check rejects it on (44), which solves the printed (43)."""
+    rejects(check_eq43, sign=-1)
     a, _, _ = _printed_a()  # solves the printed (43) (test_eq44_46_symbolic)
     assert solves_eq43(a)
-    assert sp.expand(sp.diff(a, tt, 2) + kk**2 * a - bs) != 0
+    rejects(solves_eq43, a, sign=-1)
 
 
 def _printed_a(swap: bool = False):
@@ -1085,6 +1131,5 @@ def test_eq44_46_property(record_property):
 
 @pytest.mark.negative_control(EQ44.id)
 def test_eq44_46_negative_control():
-    """The symbolic check rejects (45) with u_+ and u_- swapped (it fails a'(0) = v(0))."""
-    with pytest.raises(AssertionError):
-        check_eq44_46(swap=True)
+    """Broken variant: (45) with u_+ and u_- swapped; the symbolic check rejects it (a'(0) = -v(0))."""
+    rejects(check_eq44_46, swap=True)

@@ -45,7 +45,7 @@ import sympy as sp
 from hypothesis import Phase
 from hypothesis import strategies as st
 
-from claims.framework.checks import property_check, require, search_counterexample
+from claims.framework.checks import property_check, rejects, require, search_counterexample
 from claims.framework.claim import Claim, Evaluation, register
 from models.nc_metrics import (
     binary_nc1,
@@ -91,9 +91,10 @@ def nc2_is_exact(H, y, *, global_mean: str = "class_means") -> bool:
                 and nc2_equiangle(H, y, global_mean=global_mean) <= METRIC_TOL)
 
 
-def evaluate_nc1_corrected(inst) -> Evaluation:
-    """Corrected: the metric equals 4 Delta^T Sigma_W Delta/||Delta||^4, the trace ratio 4 tr Sigma_W/||Delta||^2."""
-    return Evaluation(holds=nc1_formulas_hold(inst["X"], inst["y"]))
+def evaluate_nc1_corrected(inst, metric=binary_nc1) -> Evaluation:
+    """Corrected: the metric equals 4 Delta^T Sigma_W Delta/||Delta||^4, the trace ratio 4 tr Sigma_W/||Delta||^2.
+    ``metric`` is the measured tr(Sigma_W Sigma_B^+) (only the negative control changes it)."""
+    return Evaluation(holds=nc1_formulas_hold(inst["X"], inst["y"], metric=metric))
 
 
 def evaluate_nc1_metric(inst) -> Evaluation:
@@ -136,15 +137,16 @@ def evaluate_orthogonal_etf(inst) -> Evaluation:
     return Evaluation(holds=(not orthogonal) or etf, figures=figures)
 
 
-def evaluate_orthogonal_equinorm_etf(inst) -> Evaluation:
-    """Corrected: orthogonal class means of equal norms have centred means forming a simplex ETF."""
+def evaluate_orthogonal_equinorm_etf(inst, *, centre: bool = True) -> Evaluation:
+    """Corrected: orthogonal class means of equal norms have centred means forming a simplex ETF.
+    ``centre`` False tests the uncentred means (is_simplex_etf's broken variant, negative control)."""
     M = np.asarray(inst["M"], float)
     if M.ndim != 2 or M.shape[0] < 2 or not _pairwise_orthogonal(M):
         return Evaluation(holds=True, figures={"orthogonal": False})
     norms = np.linalg.norm(M, axis=1)
     if np.ptp(norms) > METRIC_TOL * norms.max():
         return Evaluation(holds=True, figures={"orthogonal": True, "equal_norms": False})
-    return Evaluation(holds=is_simplex_etf(M), figures={"orthogonal": True, "equal_norms": True})
+    return Evaluation(holds=is_simplex_etf(M, centre=centre), figures={"orthogonal": True, "equal_norms": True})
 
 
 NC2 = register(Claim(
@@ -223,10 +225,13 @@ def test_nc2_property(record_property):
 
 @pytest.mark.negative_control(NC2.id)
 def test_nc2_negative_control():
-    """The check rejects the sample-weighted global mean with unequal class sizes (equinorm fails)."""
+    """Broken variant: the sample-weighted global mean (not the paper's mean of class means) with unequal
+    class sizes (3 and 1); the NC2 check accepts the paper's mu_G on the same features and rejects it
+    (equinorm fails)."""
     H = np.array([[10.0], [10.0], [10.0], [0.0]])
     y = np.array([1, 1, 1, -1.0])
-    assert not nc2_is_exact(H, y, global_mean="samples")
+    assert nc2_is_exact(H, y)
+    rejects(nc2_is_exact, H, y, global_mean="samples")
 
 
 # ---------------------------------------------------------------------------------------
@@ -272,8 +277,7 @@ def nc1_formulas_hold(H, y, metric=binary_nc1) -> bool:
 @pytest.mark.claim(NC1_METRIC.id, kind="property", form="corrected")
 def test_nc1_metric_formulas(record_property):
     """Corrected: the metric equals 4 Delta^T Sigma_W Delta/||Delta||^4; the trace ratio 4 tr Sigma_W/||Delta||^2."""
-    property_check(record_property, binary_features(),
-                   lambda inst: require(nc1_formulas_hold(inst["X"], inst["y"])))
+    property_check(record_property, binary_features(), lambda inst: require(evaluate_nc1_corrected(inst).holds))
 
 
 @pytest.mark.claim(NC1_METRIC.id, kind="numerical", form="corrected")
@@ -303,15 +307,16 @@ def test_nc1_trace_ratio_is_relative():
 
 @pytest.mark.negative_control(NC1_METRIC.id)
 def test_nc1_metric_negative_control():
-    """The formula check rejects a metric that forgets the pseudo-inverse (tr(Sigma_W Sigma_B))."""
-    H = np.array([[10.0, 1.0], [10.0, -1.0], [0.0, 2.0], [1.0, 0.0]])
-    y = np.array([1, 1, -1, -1.0])
+    """Broken variant: a metric that forgets the pseudo-inverse (tr(Sigma_W Sigma_B)); the claim's
+    probe_evaluate (the formula check) accepts the real metric on the same features and rejects it."""
+    inst = {"X": np.array([[10.0, 1.0], [10.0, -1.0], [0.0, 2.0], [1.0, 0.0]]), "y": np.array([1, 1, -1, -1.0])}
 
     def no_pinv(H_, y_):
         stats = class_statistics(H_, y_)
         return float(np.trace(stats.sigma_w @ stats.sigma_b))
 
-    assert not nc1_formulas_hold(H, y, metric=no_pinv)
+    assert evaluate_nc1_corrected(inst).holds
+    rejects(evaluate_nc1_corrected, inst, metric=no_pinv)
 
 
 # ---------------------------------------------------------------------------------------
@@ -355,10 +360,13 @@ def test_nc3_metric_property(record_property):
 
 @pytest.mark.negative_control(NC3_METRIC.id)
 def test_nc3_metric_negative_control():
-    """The comparison rejects an uncentred class mean mu_+ in place of mu_+ - mu_G."""
+    """Broken variant: the uncentred class mean mu_+ in place of mu_+ - mu_G in Section 2's NC3; the
+    comparison accepts the centred form on the same features and classifier and rejects it."""
     H = np.array([[10.0, 1.0], [10.0, -1.0], [0.0, 5.0], [1.0, 5.0]])
     y = np.array([1, 1, -1, -1.0])
-    assert not nc3_matches_section2(H, y, np.array([1.0, 0.3]), centre=False)
+    v = np.array([1.0, 0.3])
+    assert nc3_matches_section2(H, y, v)
+    rejects(nc3_matches_section2, H, y, v, centre=False)
 
 
 # ---------------------------------------------------------------------------------------
@@ -423,7 +431,10 @@ def test_orthogonal_etf_equal_norms(record_property):
 
 @pytest.mark.negative_control(ORTHOGONAL_ETF.id)
 def test_orthogonal_etf_negative_control():
-    """The ETF check rejects uncentred class means (cosine 0, not -1/(C-1)) and the e_1, e_2, 2 e_3 frame."""
-    M = np.eye(3)
-    assert is_simplex_etf(M) and not is_simplex_etf(M, centre=False)
-    assert not is_simplex_etf(np.diag([1.0, 1.0, 2.0]))
+    """Broken variant: the uncentred class means (cosine 0, not -1/(C-1)) at M = I_3, where the claim's
+    probe_evaluate accepts the centred ones; broken instance: the unequal-norm frame e_1, e_2, 2 e_3
+    (outside the correction's equal norms), which the ETF check rejects."""
+    inst = {"M": np.eye(3)}
+    assert evaluate_orthogonal_equinorm_etf(inst).holds
+    rejects(evaluate_orthogonal_equinorm_etf, inst, centre=False)
+    rejects(is_simplex_etf, np.diag([1.0, 1.0, 2.0]))

@@ -32,6 +32,8 @@ References:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -42,6 +44,7 @@ from claims.framework.checks import (
     assert_sympy_zero,
     find_failing,
     property_check,
+    rejects,
     require,
     search_counterexample,
 )
@@ -117,10 +120,10 @@ def printed_v(v0, h0, n, t):
     return 0.5 * (v0 + h0 / r) * np.exp(np.sqrt(n * t)) + 0.5 * (v0 - h0 / r) * np.exp(-np.sqrt(n * t))
 
 
-def corrected_v(v0, h0, n, t):
-    """(13) with exponent sqrt(n) t."""
-    r = np.sqrt(n)
-    return 0.5 * (v0 + h0 / r) * np.exp(r * t) + 0.5 * (v0 - h0 / r) * np.exp(-r * t)
+def corrected_v(v0, h0, n, t, *, n_power: float = 0.5):
+    """(13) with exponent sqrt(n) t; ``n_power`` = 1 puts in the exponent n t (negative control)."""
+    r, rate = np.sqrt(n), float(n) ** n_power
+    return 0.5 * (v0 + h0 / r) * np.exp(rate * t) + 0.5 * (v0 - h0 / r) * np.exp(-rate * t)
 
 
 def printed_h(H0, v0, y, t):
@@ -131,10 +134,13 @@ def printed_h(H0, v0, y, t):
     return H0 + np.outer(y, bracket)
 
 
-def corrected_h(H0, v0, y, t):
-    """h_i(t) = h_i(0) + y_i [the printed bracket - h0/n] (the constant of integration restored)."""
+def corrected_h(H0, v0, y, t, *, labelled: bool = True):
+    """h_i(t) = h_i(0) + y_i [the printed bracket - h0/n] (the constant of integration restored).
+    ``labelled`` False drops the label y_i in front of the bracket (negative control)."""
     n = H0.shape[0]
-    return printed_h(H0, v0, y, t) - np.outer(y, y @ H0) / n
+    r, h0 = np.sqrt(n), y @ H0
+    bracket = (v0 + h0 / r) * np.exp(r * t) / (2 * r) - (v0 - h0 / r) * np.exp(-r * t) / (2 * r) - h0 / n
+    return H0 + np.outer(y if labelled else np.ones_like(y), bracket)
 
 
 def evaluate_eq13_v(inst) -> Evaluation:
@@ -179,9 +185,9 @@ def evaluate_weak_nc1(inst, flow=ufm_flow_closed_form) -> Evaluation:
     return Evaluation(holds=late <= 1e-6 * (1 + start), figures={"nc1_start": start, "nc1_late": late})
 
 
-def evaluate_weak_nc1_corrected(inst) -> Evaluation:
+def evaluate_weak_nc1_corrected(inst, flow=ufm_flow_closed_form) -> Evaluation:
     """Corrected: if g = v0 + h0/sqrt(n) != 0, the metric decays (g = 0 is outside the statement)."""
-    printed = evaluate_weak_nc1(inst)
+    printed = evaluate_weak_nc1(inst, flow)
     g_norm = float(np.linalg.norm(growing_mode(inst)))
     return Evaluation(holds=g_norm == 0.0 or printed.holds, figures={**printed.figures, "growing_mode_norm": g_norm})
 
@@ -191,9 +197,10 @@ def nc3_gap(H: np.ndarray, v: np.ndarray, y: np.ndarray) -> float:
     return float(binary_nc3(v, H, y))
 
 
-def evaluate_eq14(inst) -> Evaluation:
+def evaluate_eq14(inst, flow=ufm_flow_closed_form) -> Evaluation:
+    """(14): the NC3 gap of the state ``flow`` (the exact flow) reaches at the late time is ~0."""
     n = inst["H0"].shape[0]
-    state = ufm_flow_closed_form(inst["H0"], inst["v0"], inst["y"], late_time(n, growing_mode(inst)))
+    state = flow(inst["H0"], inst["v0"], inst["y"], late_time(n, growing_mode(inst)))
     try:
         gap = nc3_gap(state.H, state.v, inst["y"])
     except MetricInputError:  # v or h_+ - h_- is zero: (14)'s directions are undefined
@@ -202,26 +209,28 @@ def evaluate_eq14(inst) -> Evaluation:
     return Evaluation(holds=gap <= 1e-6, figures={"nc3_late": gap})
 
 
-def evaluate_eq14_corrected(inst) -> Evaluation:
+def evaluate_eq14_corrected(inst, flow=ufm_flow_closed_form) -> Evaluation:
     """Corrected: if g != 0, the NC3 gap vanishes (g = 0 is outside the statement)."""
-    printed = evaluate_eq14(inst)
+    printed = evaluate_eq14(inst, flow)
     g_norm = float(np.linalg.norm(growing_mode(inst)))
     return Evaluation(holds=g_norm == 0.0 or printed.holds, figures={**printed.figures, "growing_mode_norm": g_norm})
 
 
-def evaluate_eq13_v_corrected(inst) -> Evaluation:
-    """Corrected (13) (exponent sqrt(n) t) against DOP853 on one instance."""
+def evaluate_eq13_v_corrected(inst, **variant) -> Evaluation:
+    """Corrected (13) (exponent sqrt(n) t) against DOP853 on one instance; ``variant``: corrected_v's
+    mutation keyword (negative control only)."""
     n, t = inst["H0"].shape[0], float(inst["t"])
     ref = ufm_flow_numerical(inst["H0"], inst["v0"], inst["y"], t).v
-    got = corrected_v(inst["v0"], _h0(inst), n, t)
+    got = corrected_v(inst["v0"], _h0(inst), n, t, **variant)
     return Evaluation(holds=_close(got, ref), figures={"max_abs_error": float(np.max(np.abs(got - ref)))})
 
 
-def evaluate_eq13_h_corrected(inst) -> Evaluation:
-    """Corrected h_i(t) (constant of integration restored) against DOP853 on one instance."""
+def evaluate_eq13_h_corrected(inst, **variant) -> Evaluation:
+    """Corrected h_i(t) (constant of integration restored) against DOP853 on one instance;
+    ``variant``: corrected_h's mutation keyword (negative control only)."""
     t = float(inst["t"])
     ref = ufm_flow_numerical(inst["H0"], inst["v0"], inst["y"], t).H
-    got = corrected_h(inst["H0"], inst["v0"], inst["y"], t)
+    got = corrected_h(inst["H0"], inst["v0"], inst["y"], t, **variant)
     return Evaluation(holds=_close(got, ref), figures={"max_abs_error": float(np.max(np.abs(got - ref)))})
 
 
@@ -343,8 +352,9 @@ def rhs_matches_gradient(inst, rhs) -> bool:
     return bool(np.allclose(dv, num_v, atol=1e-6) and np.allclose(dH, num_H, atol=1e-6))
 
 
-def printed_rhs(H, v, y):
-    return np.outer(y, v), y @ H  # (11), (10)
+def printed_rhs(H, v, y, *, labelled: bool = True):
+    """(11), (10); ``labelled`` False drops y_i from (11), dh_i/dt = v (negative control)."""
+    return np.outer(y if labelled else np.ones_like(y), v), y @ H
 
 
 @pytest.mark.claim(FLOW.id, kind="numerical")
@@ -365,9 +375,11 @@ def test_flow_property(record_property):
 
 @pytest.mark.negative_control(FLOW.id)
 def test_flow_negative_control():
-    """The gradient check rejects (11) without the label (dh_i/dt = v)."""
+    """Broken variant: (11) without the label (dh_i/dt = v); the gradient check accepts the printed
+    (10)-(11) on the same instance (a negative label present) and rejects it."""
     inst = {"H0": np.eye(2), "v0": np.ones(2), "y": np.array([1.0, -1.0])}
-    assert not rhs_matches_gradient(inst, lambda H, v, y: (np.outer(np.ones_like(y), v), y @ H))
+    assert rhs_matches_gradient(inst, printed_rhs)
+    rejects(rhs_matches_gradient, inst, functools.partial(printed_rhs, labelled=False))
 
 
 # ---------------------------------------------------------------------------------------
@@ -392,12 +404,17 @@ def second_derivative_is(inst, factor) -> bool:
     return bool(np.allclose(second, factor(H0.shape[0], y) * vs[1], rtol=1e-4, atol=1e-4))
 
 
+def eq12_factor(n: int, y: np.ndarray, *, one_class: bool = False) -> float:
+    """The factor of (12), v'' = n v; ``one_class`` counts the positive class only, n_+ (negative control)."""
+    return float(np.sum(y > 0)) if one_class else float(n)
+
+
 @pytest.mark.claim(SECOND_ORDER.id, kind="numerical")
 def test_second_order_numerical():
     """Along the integrated flow, v'' = n v and v'(0) = h0 (seeded instance)."""
     rng = np.random.default_rng(12)
     inst = {"H0": rng.normal(size=(5, 2)), "v0": rng.normal(size=2), "y": np.array([1, -1, 1, 1, -1.0])}
-    assert second_derivative_is(inst, lambda n, y: n)
+    assert second_derivative_is(inst, eq12_factor)
     step = 1e-6
     slope = (ufm_flow_numerical(inst["H0"], inst["v0"], inst["y"], step).v - inst["v0"]) / step
     # 1e-4: forward difference error step * |v''| ~ 1e-5.
@@ -407,15 +424,17 @@ def test_second_order_numerical():
 @pytest.mark.claim(SECOND_ORDER.id, kind="property")
 def test_second_order_property(record_property):
     """v'' = n v on generated instances."""
-    property_check(record_property, ufm_instances(max_n=4), lambda inst: require(second_derivative_is(inst, lambda n, y: n)),
+    property_check(record_property, ufm_instances(max_n=4), lambda inst: require(second_derivative_is(inst, eq12_factor)),
                    max_examples=15)
 
 
 @pytest.mark.negative_control(SECOND_ORDER.id)
 def test_second_order_negative_control():
-    """The check rejects v'' = n_+ v (counting one class only)."""
+    """Broken variant: v'' = n_+ v (counting one class only); the second-derivative check accepts
+    v'' = n v on the same instance (n_+ = 1 != n = 3) and rejects it."""
     inst = {"H0": np.array([[1.0, 0], [0, 1], [1, 1]]), "v0": np.array([0.5, -1]), "y": np.array([1, -1, -1.0])}
-    assert not second_derivative_is(inst, lambda n, y: float(np.sum(y > 0)))
+    assert second_derivative_is(inst, eq12_factor)
+    rejects(second_derivative_is, inst, functools.partial(eq12_factor, one_class=True))
 
 
 # ---------------------------------------------------------------------------------------
@@ -463,16 +482,19 @@ def test_eq13_v_numerical():
 @pytest.mark.claim(EQ13_V.id, kind="property", form="corrected")
 def test_eq13_v_property(record_property):
     """Corrected (13) agrees with DOP853 on generated instances."""
-    property_check(record_property, ufm_instances(), lambda inst: require(_close(
-        corrected_v(inst["v0"], _h0(inst), inst["H0"].shape[0], float(inst["t"])),
-        ufm_flow_numerical(inst["H0"], inst["v0"], inst["y"], float(inst["t"])).v)))
+    property_check(record_property, ufm_instances(), lambda inst: require(evaluate_eq13_v_corrected(inst).holds))
 
 
 @pytest.mark.negative_control(EQ13_V.id)
 def test_eq13_v_negative_control():
-    """The symbolic check rejects the exponent n t (a plausible misprint)."""
-    with pytest.raises(AssertionError):
-        solves_eq12(_sym_v(nn * tt))
+    """Broken variant: the exponent n t (a plausible misprint). The symbolic check rejects it, and the
+    DOP853 comparison (the claim's probe_evaluate) rejects it at n = 4, t = 0.5 (n t = 2, sqrt(n) t = 1),
+    where it accepts the corrected exponent."""
+    rejects(solves_eq12, _sym_v(nn * tt))
+    inst = {"H0": np.array([[1.0, 0.5], [0.0, -0.5], [-1.0, 0.3], [0.2, -0.2]]), "v0": np.array([0.3, 0.1]),
+            "y": np.array([1, 1, -1, -1.0]), "t": np.array(0.5)}
+    assert evaluate_eq13_v_corrected(inst).holds
+    rejects(evaluate_eq13_v_corrected, inst, n_power=1.0)
 
 
 # ---------------------------------------------------------------------------------------
@@ -501,9 +523,7 @@ def test_eq13_h_symbolic():
 @pytest.mark.claim(EQ13_H.id, kind="property", form="corrected")
 def test_eq13_h_property(record_property):
     """Corrected h_i(t) agrees with DOP853 on generated instances."""
-    property_check(record_property, ufm_instances(), lambda inst: require(_close(
-        corrected_h(inst["H0"], inst["v0"], inst["y"], float(inst["t"])),
-        ufm_flow_numerical(inst["H0"], inst["v0"], inst["y"], float(inst["t"])).H)))
+    property_check(record_property, ufm_instances(), lambda inst: require(evaluate_eq13_h_corrected(inst).holds))
 
 
 @pytest.mark.claim(EQ13_H.id, kind="numerical", form="corrected")
@@ -518,10 +538,12 @@ def test_eq13_h_numerical():
 
 @pytest.mark.negative_control(EQ13_H.id)
 def test_eq13_h_negative_control():
-    """The DOP853 comparison rejects a corrected h with the label y_i dropped."""
-    H0, v0, y = np.eye(2), np.array([1.0, 2.0]), np.array([1.0, -1.0])
-    broken = corrected_h(H0, v0, np.ones(2), 0.5)
-    assert not _close(broken, ufm_flow_numerical(H0, v0, y, 0.5).H)
+    """Broken variant: the corrected h_i(t) with the label y_i in front of the bracket dropped; the
+    DOP853 comparison (the claim's probe_evaluate) accepts the corrected form on the same instance
+    and rejects it."""
+    inst = {"H0": np.eye(2), "v0": np.array([1.0, 2.0]), "y": np.array([1.0, -1.0]), "t": np.array(0.5)}
+    assert evaluate_eq13_h_corrected(inst).holds
+    rejects(evaluate_eq13_h_corrected, inst, labelled=False)
 
 
 # ---------------------------------------------------------------------------------------
@@ -643,11 +665,14 @@ def _frozen_flow(H0, v0, y, t):
 
 @pytest.mark.negative_control(WEAK_NC1.id)
 def test_weak_nc1_negative_control():
-    """evaluate_weak_nc1 rejects a frozen flow on a generic instance where the real flow passes."""
+    """Broken variant: a frozen flow (no between-class growth) on a generic instance (g != 0);
+    evaluate_weak_nc1 (the property check's) and the claim's probe_evaluate accept the real flow
+    there and reject the frozen one."""
     inst = {"H0": np.array([[1.0, 0.5], [0.0, -0.5], [-1.0, 0.3], [0.2, -0.2]]),
             "v0": np.array([0.3, 0.1]), "y": np.array([1, 1, -1, -1.0])}
-    assert evaluate_weak_nc1(inst).holds
-    assert not evaluate_weak_nc1(inst, flow=_frozen_flow).holds
+    assert evaluate_weak_nc1(inst).holds and evaluate_weak_nc1_corrected(inst).holds
+    rejects(evaluate_weak_nc1, inst, flow=_frozen_flow)
+    rejects(evaluate_weak_nc1_corrected, inst, flow=_frozen_flow)
 
 
 @pytest.mark.claim(EQ14.id, kind="property", form="printed")
@@ -691,12 +716,18 @@ def test_eq14_exceptional_limit():
 
 @pytest.mark.negative_control(EQ14.id)
 def test_eq14_negative_control():
-    """The gap check rejects a classifier frozen at v0 on a generic instance."""
-    H0 = np.array([[1.0, 0.5], [0.0, -0.5], [-1.0, 0.3], [0.2, -0.2]])
-    y = np.array([1, 1, -1, -1.0])
-    v0 = np.array([-3.0, 1.0])
-    state = ufm_flow_closed_form(H0, v0, y, late_time(4))
-    assert nc3_gap(state.H, v0, y) > 1e-6
+    """Broken variant: a flow whose classifier stays frozen at v0 while the features move, on a generic
+    instance (g = (-2.1, 0.95) != 0); evaluate_eq14 (the property check's) and the claim's
+    probe_evaluate accept the real flow there and reject the frozen classifier."""
+    inst = {"H0": np.array([[1.0, 0.5], [0.0, -0.5], [-1.0, 0.3], [0.2, -0.2]]),
+            "v0": np.array([-3.0, 1.0]), "y": np.array([1, 1, -1, -1.0])}
+
+    def frozen_classifier(H0, v0, y, t):
+        return UFMState(H=ufm_flow_closed_form(H0, v0, y, t).H, v=np.asarray(v0, float), b=0.0)
+
+    assert evaluate_eq14(inst).holds and evaluate_eq14_corrected(inst).holds
+    rejects(evaluate_eq14, inst, flow=frozen_classifier)
+    rejects(evaluate_eq14_corrected, inst, flow=frozen_classifier)
 
 
 # ---------------------------------------------------------------------------------------
@@ -730,21 +761,31 @@ def test_bias_step_as_written(record_property):
     assert abs(ufm_flow_numerical(found["H0"], found["v0"], found["y"], 1.0).b) <= 1e-9
 
 
+def bias_leaves_decisions(inst, flow=ufm_flow_closed_form) -> None:
+    """Repair, on one instance with n_+ != n_-: at the late time the bias of ``flow`` (the exact flow)
+    has drifted by at least the horizon, and sign(v^T h_i + b) = y_i for every i."""
+    horizon = late_time(inst["H0"].shape[0])
+    state = flow(inst["H0"], inst["v0"], inst["y"], horizon)
+    require(abs(state.b) >= horizon, "no drift")  # b = (n_+ - n_-) t: a real drift
+    require(np.all(np.sign(state.H @ state.v + state.b) == inst["y"]), "a decision differs from its label")
+
+
 @pytest.mark.claim(BIAS.id, kind="property")
 def test_bias_decisions(record_property):
     """Repair: with n_+ != n_- the bias drifts, yet at late times sign(v^T h_i + b) = y_i (generic instances)."""
-    def body(inst):
-        state = ufm_flow_closed_form(inst["H0"], inst["v0"], inst["y"], late_time(inst["H0"].shape[0]))
-        require(abs(state.b) >= late_time(inst["H0"].shape[0]))  # b = (n_+ - n_-) t: a real drift
-        require(np.all(np.sign(state.H @ state.v + state.b) == inst["y"]))
-    property_check(record_property, spread_ufm_instances(unequal_sizes=True), body)
+    property_check(record_property, spread_ufm_instances(unequal_sizes=True), bias_leaves_decisions)
 
 
 @pytest.mark.negative_control(BIAS.id)
 def test_bias_negative_control():
-    """The decision check rejects a bias that grew like the scores (b = -2 max|v^T h_i|)."""
+    """Broken variant: a flow whose bias grows like the scores (b = -2 max_i |v^T h_i|, not (n_+ - n_-) t),
+    on an unbalanced generic instance; the decision check accepts the exact flow there and rejects it."""
     inst = {"H0": np.array([[1.0, 0.5], [0.0, -0.5], [-1.0, 0.3], [0.2, -0.2]]),
-            "v0": np.array([0.3, 0.1]), "y": np.array([1, 1, -1, -1.0])}
-    state = ufm_flow_closed_form(inst["H0"], inst["v0"], inst["y"], 3.0)
-    b = -2 * np.max(np.abs(state.H @ state.v))
-    assert not np.all(np.sign(state.H @ state.v + b) == inst["y"])
+            "v0": np.array([0.3, 0.1]), "y": np.array([1, 1, 1, -1.0])}
+
+    def score_sized_bias(H0, v0, y, t):
+        state = ufm_flow_closed_form(H0, v0, y, t)
+        return UFMState(H=state.H, v=state.v, b=-2 * float(np.max(np.abs(state.H @ state.v))))
+
+    bias_leaves_decisions(inst)
+    rejects(bias_leaves_decisions, inst, flow=score_sized_bias)

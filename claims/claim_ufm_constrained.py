@@ -46,13 +46,15 @@ References:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import Phase
 from hypothesis import strategies as st
 
-from claims.framework.checks import find_failing, property_check, require, search_counterexample
+from claims.framework.checks import find_failing, property_check, rejects, require, search_counterexample
 from claims.framework.claim import Claim, Evaluation, register
 from models.nc_metrics import class_statistics, trace_ratio
 from models.ufm import UFMState, ufm_flow_closed_form, ufm_gradient_descent
@@ -215,18 +217,19 @@ def complete_nc_reached(result: ConstrainedUFMResult | UFMState, y: np.ndarray) 
     return bool(constrained_loss(result.H, result.v, y) <= -len(y) + OPT_TOL and spread <= OPT_TOL)
 
 
-def evaluate_complete_nc(inst) -> Evaluation:
-    """Printed reading: the flow (16) from this feasible start reaches complete NC."""
-    result = discretised_flow(inst)
+def evaluate_complete_nc(inst, descent=projected_gradient_descent) -> Evaluation:
+    """Printed reading: the flow (16) from this feasible start reaches complete NC (``descent`` is the
+    discretisation of (16); only the negative control changes it)."""
+    result = discretised_flow(inst, descent)
     g = growing_mode(project_to_unit_ball(inst["H0"]), project_to_unit_ball(inst["v0"]), inst["y"])
     return Evaluation(holds=complete_nc_reached(result, inst["y"]),
                       figures={"final_loss": float(result.loss_history[-1]), "n": float(len(inst["y"])),
                                "growing_mode_norm": float(np.linalg.norm(g))})
 
 
-def evaluate_complete_nc_corrected(inst) -> Evaluation:
+def evaluate_complete_nc_corrected(inst, descent=projected_gradient_descent) -> Evaluation:
     """Corrected: if g = v0 + s0/sqrt(n) != 0, the flow (16) reaches complete NC."""
-    printed = evaluate_complete_nc(inst)
+    printed = evaluate_complete_nc(inst, descent)
     exceptional = printed.figures["growing_mode_norm"] == 0.0
     return Evaluation(holds=exceptional or printed.holds, figures=dict(printed.figures))
 
@@ -284,11 +287,12 @@ def in_normal_cone_by_definition(g: np.ndarray, x: np.ndarray) -> bool:
     return bool(np.linalg.norm(g) <= g @ x + 1e-12)
 
 
-def in_printed_cone(g: np.ndarray, x: np.ndarray) -> bool:
+def in_printed_cone(g: np.ndarray, x: np.ndarray, *, both_signs: bool = False) -> bool:
+    """g in the printed N_B(x); ``both_signs`` drops lambda >= 0 (negative control)."""
     if np.linalg.norm(x) < 1 - 1e-12:
         return bool(np.linalg.norm(g) <= 1e-12)
     lam = g @ x  # candidate lambda for ||x|| = 1
-    return bool(lam >= -1e-12 and np.allclose(g, lam * x, atol=1e-9))
+    return bool((both_signs or lam >= -1e-12) and np.allclose(g, lam * x, atol=1e-9))
 
 
 def cone_matches(printed, cases) -> bool:
@@ -340,11 +344,11 @@ def test_normal_cone_property(record_property):
 
 @pytest.mark.negative_control(NORMAL_CONE.id)
 def test_normal_cone_negative_control():
-    """The comparison rejects a cone with both signs of lambda."""
-    def both_signs(g, x):
-        return bool(np.allclose(g, (g @ x) * x, atol=1e-9)) if np.linalg.norm(x) >= 1 - 1e-12 else bool(np.linalg.norm(g) <= 1e-12)
+    """Broken variant: the printed cone with both signs of lambda (lambda >= 0 dropped); the comparison
+    with the definition accepts the printed cone at g = -x, ||x|| = 1 and rejects the broken one."""
     x = np.array([1.0, 0.0])
-    assert not cone_matches(both_signs, [(-x, x)])
+    assert cone_matches(in_printed_cone, [(-x, x)])
+    rejects(cone_matches, functools.partial(in_printed_cone, both_signs=True), [(-x, x)])
 
 
 # ---------------------------------------------------------------------------------------
@@ -357,8 +361,22 @@ def test_eq17_printed(record_property):
     assert EQ17.evaluate(found).holds
 
 
-def pgd_solution(inst):
-    return projected_gradient_descent(inst["H0"], inst["v0"], inst["y"], eta=0.1, steps=2000)
+def pgd_solution(inst, descent=projected_gradient_descent):
+    return descent(inst["H0"], inst["v0"], inst["y"], eta=0.1, steps=2000)
+
+
+def limit_satisfies_corrected(inst, descent=projected_gradient_descent) -> bool:
+    """The corrected relations of (17) hold at the limit of ``descent`` (projected GD) from this start."""
+    result = pgd_solution(inst, descent)
+    return corrected_conclusion(result.H, result.v, inst["y"])
+
+
+def _descent_without_feature_cones(H0, v0, y, *, eta, steps):
+    """A broken discretisation of (16): v is projected onto its ball, the h_i are not (N_B(h_i) dropped)."""
+    H, v = np.array(H0, float), project_to_unit_ball(np.asarray(v0, float))
+    for _ in range(steps):
+        H, v = H + eta * np.outer(y, v), project_to_unit_ball(v + eta * (y @ H))
+    return ConstrainedUFMResult(H=H, v=v, loss_history=np.array([constrained_loss(H, v, y)]), steps=steps)
 
 
 @pytest.mark.claim(EQ17.id, kind="numerical", form="corrected")
@@ -380,10 +398,8 @@ def test_eq17_two_solvers():
 @pytest.mark.claim(EQ17.id, kind="property", form="corrected")
 def test_eq17_corrected_property(record_property):
     """Corrected relations hold at projected-GD limits from generated initialisations."""
-    def body(inst):
-        result = pgd_solution(inst)
-        require(corrected_conclusion(result.H, result.v, inst["y"]))
-    property_check(record_property, constrained_inits(), body, max_examples=20)
+    property_check(record_property, constrained_inits(), lambda inst: require(limit_satisfies_corrected(inst)),
+                   max_examples=20)
 
 
 @pytest.mark.claim(EQ17.id, kind="symbolic", form="corrected")
@@ -409,11 +425,13 @@ def test_eq17_sphere_model():
 
 @pytest.mark.negative_control(EQ17.id)
 def test_eq17_negative_control():
-    """The corrected-relation check rejects the limit of unconstrained GD (spread never collapses)."""
-    H0 = np.array([[0.5, 0.1], [0.2, -0.3], [-0.4, 0.2]])
-    y, v0 = np.array([1, 1, -1.0]), np.array([0.3, 0.1])
-    state = ufm_gradient_descent(H0, v0, y, eta=0.01, steps=300)
-    assert not corrected_conclusion(state.H, state.v, y)
+    """Broken variant: projected GD without the features' normal cones (h_i never projected, so they
+    grow like t and the spread never collapses); the corrected-relation check at the solver's limit
+    accepts projected GD from the same start and rejects the broken solver."""
+    inst = {"H0": np.array([[0.5, 0.1], [0.2, -0.3], [-0.4, 0.2]]), "v0": np.array([0.3, 0.1]),
+            "y": np.array([1, 1, -1.0])}
+    assert limit_satisfies_corrected(inst)
+    rejects(limit_satisfies_corrected, inst, descent=_descent_without_feature_cones)
 
 
 # ---------------------------------------------------------------------------------------
@@ -515,10 +533,12 @@ def _unconstrained_descent(H0, v0, y, *, eta, steps):
 
 @pytest.mark.negative_control(COMPLETE_NC.id)
 def test_complete_nc_negative_control():
-    """The complete-NC check rejects the flow without normal cones and a start on the stationary set."""
+    """Broken variant: the flow (16) without normal cones (unconstrained GD) from a generic start, which
+    the claim's probe_evaluate accepts with the real flow; broken instance: a start on the stationary
+    set v0 = 0, sum_i y_i h_i = 0 (g = 0, outside the correction), which the claim's evaluate rejects."""
     inst = {"H0": np.array([[0.5, 0.1], [0.2, -0.3], [-0.4, 0.2]]), "v0": np.array([0.3, 0.1]),
             "y": np.array([1, 1, -1.0])}
-    assert complete_nc_reached(discretised_flow(inst), inst["y"])  # the real flow collapses
-    assert not complete_nc_reached(discretised_flow(inst, descent=_unconstrained_descent), inst["y"])
+    assert evaluate_complete_nc_corrected(inst).holds  # the real flow collapses
+    rejects(evaluate_complete_nc_corrected, inst, descent=_unconstrained_descent)
     H0 = np.array([[0.5, 0.0], [0.5, 0.0], [0.3, 0.2], [0.3, 0.2]])  # sum_i y_i h_i = 0, v0 = 0
-    assert not evaluate_complete_nc({"H0": H0, "v0": np.zeros(2), "y": np.array([1, -1, 1, -1.0])}).holds
+    rejects(evaluate_complete_nc, {"H0": H0, "v0": np.zeros(2), "y": np.array([1, -1, 1, -1.0])})
