@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from scipy.integrate import solve_ivp
 
 from models.two_layer_relu import FlowInputError, gradient_flow
+from models.two_layer_relu.reference import reference_flow as dop853_reference
 from reference_mpmath import log_norm, reference_flow, unit
 
 # 1e-9 per neuron, relative to ||(w_j, v_j)||: the solver evaluates closed forms in float64
@@ -225,46 +225,7 @@ def test_very_long_horizon_stays_finite():
     assert np.all(np.isfinite(W_mid)) and np.all(np.isfinite(v_mid)) and np.all(np.isfinite(logs_mid))
 
 
-# -- agreement with scipy DOP853 ----------------------------------------------------------
-def dop853_flow(X, y, W0, v0, t_end):
-    """(W (h, d), v (h,), events) by DOP853, restarted at each activation change.
-
-    Each neuron is integrated on its own; event function i is <w_j, x_i>, watched going
-    down for active samples and up for inactive ones (so a sample that has just changed,
-    sitting at 0 within rounding, does not re-trigger). Assumes no sample on a boundary
-    at t = 0 and no sliding (true for the generic instances below).
-    """
-    n, d = X.shape
-    W, v, events = np.empty_like(W0), np.empty_like(v0), []
-    for j in range(W0.shape[0]):
-        z, t = np.append(W0[j], v0[j]), 0.0
-        active = X @ W0[j] > 0  # (n,)
-        while t < t_end:
-            a = (active * y) @ X  # (d,)
-
-            def rhs(_t, z, a=a):
-                return np.append(z[d] * a, z[:d] @ a)
-
-            def crossing(i):
-                def g(_t, z):
-                    return z[:d] @ X[i]
-
-                g.terminal, g.direction = True, -1.0 if active[i] else 1.0
-                return g
-
-            sol = solve_ivp(rhs, (t, t_end), z, method="DOP853", rtol=1e-12, atol=1e-12,
-                            events=[crossing(i) for i in range(n)])
-            assert sol.status >= 0, sol.message
-            if sol.status != 1:
-                z, t = sol.y[:, -1], t_end
-                break
-            hit = [i for i in range(n) if sol.t_events[i].size]
-            t, z = float(sol.t_events[hit[0]][0]), sol.y_events[hit[0]][0]
-            for i in hit:
-                active[i] = not active[i]
-                events.append((t, j, i, 1 if active[i] else -1))
-        W[j], v[j] = z[:d], z[d]
-    return W, v, sorted(events)
+# -- agreement with scipy DOP853 (models.two_layer_relu.reference, one neuron at a time) ---
 
 
 def separable_problem(seed: int, *, n: int = 5, d: int = 3, h: int = 3):
@@ -283,7 +244,8 @@ def test_matches_dop853_with_restarts(seed):
     X, y, W0, v0 = separable_problem(seed)
     res = gradient_flow(X, y, W0, v0, 2.0)
     assert res.status == "ok", res.message
-    W, v, events = dop853_flow(X, y, W0, v0, 2.0)
+    dop = dop853_reference(X, y, W0, v0, 2.0)
+    W, v, events = dop.W, dop.v, dop.events
     # 1e-8 relative: DOP853 at rtol = atol = 1e-12 with growth up to e^{2 ||a||} ~ 1e3 and
     # a few restarts (each event located to ~1e-12) leaves ~1e-10.
     assert neuron_errors(W, v, res.W, res.v).max() <= 1e-8
