@@ -55,10 +55,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import Phase
 from hypothesis import strategies as st
 
 from claims.framework.checks import (
+    SEARCH,
     assert_sympy_zero,
     property_check,
     rejects,
@@ -82,7 +82,6 @@ NC3_TOL = 1e-6
 
 # Counterexample searches skip Hypothesis's explain phase, which re-runs a shrunk failure
 # a hundred times to annotate it (the report does not use the annotation).
-SEARCH = {"phases": (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)}
 
 
 @st.composite

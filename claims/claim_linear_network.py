@@ -62,6 +62,7 @@ from claims.framework.claim import Claim, Evaluation, register
 from claims.dynamics import DynamicsError, evolve
 from claims.framework.instances import InstanceError
 from models.data_geometry import class_sums
+from models.instances import separable_instance
 from models.theorem4_features import aligned_groups, alignment_time, scaled_state
 from models.two_layer_relu import gradient_flow
 from models.two_layer_relu.linear_network import (
@@ -96,19 +97,9 @@ def paper_instances(**bounds):
 # ---------------------------------------------------------------------------------------
 def seeded_relu_instance(rng: np.random.Generator, *, n_pos: int, n_neg: int, d: int, h: int,
                          scale: float = 0.1) -> dict[str, np.ndarray]:
-    """Assumptions 1-3 by construction: y_i x_i = c_i e_1 + s_i u_i (c_i in [1, 2], s_i <= 0.9,
-    u_i unit and orthogonal to e_1, so every pairwise cosine is >= (1 - 0.81)/4 > 0); w_j(0)
-    Gaussian of size ``scale``, v_j(0) = +-||w_j(0)|| (balanced); a Gaussian w_j is parallel to
-    a class sum with probability 0 (non-extreme)."""
-    n = n_pos + n_neg
-    u = rng.normal(size=(n, d))
-    u[:, 0] = 0.0
-    u /= np.maximum(np.linalg.norm(u, axis=1), 1e-300)[:, None]
-    z = rng.uniform(1.0, 2.0, size=n)[:, None] * np.eye(d)[0] + rng.uniform(0.0, 0.9, size=n)[:, None] * u
-    y = np.array([1.0] * n_pos + [-1.0] * n_neg)
-    W0 = scale * rng.normal(size=(h, d))
-    v0 = np.where(np.arange(h) % 2 == 0, 1.0, -1.0) * np.linalg.norm(W0, axis=1)
-    return {"X": y[:, None] * z, "y": y, "W0": W0, "v0": v0}
+    """Assumptions 1-3 by construction (models.instances.separable_instance): w_j(0) Gaussian of
+    size ``scale``, v_j(0) = +-||w_j(0)|| with alternating signs."""
+    return separable_instance(rng, n_pos=n_pos, n_neg=n_neg, d=d, h=h, scale=scale, signs="alternating")
 
 
 @st.composite

@@ -42,10 +42,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import Phase
 from hypothesis import strategies as st
 
-from claims.framework.checks import property_check, rejects, require, search_counterexample
+from claims.framework.checks import SEARCH, property_check, rejects, require, search_counterexample
 from claims.framework.claim import Claim, Evaluation, register
 from models.nc_metrics import (
     binary_nc1,
@@ -64,7 +63,6 @@ METRIC_TOL = 1e-9
 
 # Counterexample searches skip Hypothesis's explain phase, which re-runs a shrunk failure
 # a hundred times to annotate it (the report does not use the annotation).
-SEARCH = {"phases": (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)}
 
 
 @st.composite

@@ -37,10 +37,10 @@ import functools
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import Phase
 from hypothesis import strategies as st
 
 from claims.framework.checks import (
+    SEARCH,
     assert_sympy_zero,
     find_failing,
     property_check,
@@ -58,7 +58,6 @@ FLOW_RTOL = 1e-8
 
 # Counterexample searches skip Hypothesis's explain phase, which re-runs a shrunk failure
 # a hundred times to annotate it (the report does not use the annotation).
-SEARCH = {"phases": (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)}
 
 
 # ---------------------------------------------------------------------------------------

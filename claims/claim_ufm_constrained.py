@@ -51,10 +51,9 @@ import functools
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import Phase
 from hypothesis import strategies as st
 
-from claims.framework.checks import find_failing, property_check, rejects, require, search_counterexample
+from claims.framework.checks import SEARCH, find_failing, property_check, rejects, require, search_counterexample
 from claims.framework.claim import Claim, Evaluation, register
 from models.nc_metrics import class_statistics, trace_ratio
 from models.ufm import UFMState, ufm_flow_closed_form, ufm_gradient_descent
@@ -69,7 +68,6 @@ from models.ufm_constrained import (
 
 # Counterexample searches skip Hypothesis's explain phase, which re-runs a shrunk failure
 # a hundred times to annotate it (the report does not use the annotation).
-SEARCH = {"phases": (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)}
 
 # 1e-6: projected gradient descent with eta = 0.1 for 2000 steps converges linearly to
 # the optimum (observed error < 1e-10); SLSQP stops within ~1e-7 of it.

@@ -12,7 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from models.two_layer_relu.reference import BudgetExceeded, ReferenceInputError, reference_flow
+from models.two_layer_relu import FlowInputError
+from models.two_layer_relu.reference import BudgetExceeded, reference_flow
 
 
 def test_no_event_matches_cosh_sinh():
@@ -66,7 +67,7 @@ def test_budget_and_bad_input():
     X, y = np.array([[1.0]]), np.array([1.0])
     with pytest.raises(BudgetExceeded):
         reference_flow(X, y, np.array([[1.0]]), np.array([1.0]), 50.0, budget=0.0)
-    with pytest.raises(ReferenceInputError, match="t_end"):
+    with pytest.raises(FlowInputError, match="t_end"):
         reference_flow(X, y, np.array([[1.0]]), np.array([1.0]), -1.0)
-    with pytest.raises(ReferenceInputError, match="W0 must be"):
+    with pytest.raises(FlowInputError, match="W0 must have shape"):
         reference_flow(X, y, np.array([[1.0, 2.0]]), np.array([1.0]), 1.0)

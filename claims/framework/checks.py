@@ -26,13 +26,17 @@ import json
 import numpy as np
 import pytest
 import sympy
-from hypothesis import find, given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis.errors import NoSuchExample
 from hypothesis.strategies import SearchStrategy
 
 from claims.framework.claim import Claim, Evaluation
 
 INCONCLUSIVE_PREFIX = "inconclusive: "
+# Settings of a counterexample search (find_failing, search_counterexample): the explicit,
+# reuse, generate, target and shrink phases (Hypothesis's default minus "explain", which only
+# annotates failing tests), so a check that calls hypothesis.target() steers the search.
+SEARCH = {"phases": (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)}
 # The user property carrying a found counterexample ({name: nested list}) to the plugin.
 COUNTEREXAMPLE_PROPERTY = "counterexample"
 

@@ -31,13 +31,11 @@ import numpy as np
 from scipy.integrate import DOP853
 from scipy.optimize import brentq
 
+from models.two_layer_relu.exact import validate_problem
+
 
 class BudgetExceeded(Exception):
     """The reference ran past its CPU-time budget."""
-
-
-class ReferenceInputError(ValueError):
-    """A bad argument to :func:`reference_flow`; the message names it and its value."""
 
 
 @dataclass(frozen=True)
@@ -56,20 +54,6 @@ class ReferenceResult:
     last_event: np.ndarray
 
 
-def _check(X, y, W0, v0, t_end):
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    W0 = np.asarray(W0, dtype=np.float64)
-    v0 = np.asarray(v0, dtype=np.float64)
-    if X.ndim != 2 or y.shape != (X.shape[0],):
-        raise ReferenceInputError(f"X must be (n, d) and y (n,); got X {X.shape}, y {y.shape}")
-    if W0.ndim != 2 or W0.shape[1] != X.shape[1] or v0.shape != (W0.shape[0],):
-        raise ReferenceInputError(f"W0 must be (h, {X.shape[1]}) and v0 (h,); got W0 {W0.shape}, v0 {v0.shape}")
-    if not (np.isfinite(t_end) and t_end >= 0):
-        raise ReferenceInputError(f"t_end must be a finite number >= 0; got {t_end!r}")
-    return X, y, W0, v0, float(t_end)
-
-
 def reference_flow(X, y, W0, v0, t_end: float, *, rtol: float = 1e-12, atol_scale: float = 1e-14,
                    budget: float = np.inf) -> ReferenceResult:
     """Integrate the linear-loss flow from (W0 (h, d), v0 (h,)) on (X (n, d), y (n,)) to t_end.
@@ -78,7 +62,7 @@ def reference_flow(X, y, W0, v0, t_end: float, *, rtol: float = 1e-12, atol_scal
     initial norm); ``budget`` is a CPU-time limit in seconds (BudgetExceeded past it).
     Crossings within 1e-12 relative of the earliest one in a step are flipped together.
     """
-    X, y, W0, v0, t_end = _check(X, y, W0, v0, t_end)
+    X, y, W0, v0, t_end = validate_problem(X, y, W0, v0, t_end)  # FlowInputError on bad input
     started = time.process_time()
     n, d = X.shape
     h = W0.shape[0]
