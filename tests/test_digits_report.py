@@ -27,8 +27,9 @@ ROW = {"setting": "default", "subclaim": "nc3", "verdict": "holds", "seeds": 5, 
 
 
 def report_with(rows, tmp_path) -> dict:
-    claim = {"id": "toy", "paper_ref": "Section 4", "statement": "s", "assumptions": [],
-             "verdict": "verified", "mismatch": None,
+    claim = {"id": "toy", "paper_ref": "Section 4", "statement": "s", "quote": "", "reading": None,
+             "depends_on": [], "assumptions": [], "verdict": "verified", "severity": None,
+             "severity_evidence": None, "root_cause": None, "mismatch": None,
              "checks": [{"kind": "empirical", "form": None, "outcome": "pass", "examples": None,
                          "detail": "d", "test": "t.py::t"}],
              "counterexample": None, "correction": None, "figures": {}}
@@ -40,7 +41,7 @@ def test_valid_rows_pass_and_render(tmp_path):
     report = report_with([ROW], tmp_path)
     validate_report(report, SECTIONS)
     text = render_markdown(report, PAPER)
-    assert "## Sensitivity of the empirical claims" in text
+    assert "### Sensitivity of the empirical claims" in text
     assert "| default | nc3 | **holds** | 5 | 150 | 5 / 0 / 0 | 0.0312 | 1 | 4 | not reached | 0 |" in text
 
 

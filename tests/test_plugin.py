@@ -23,7 +23,8 @@ PAPER = '''
 import numpy as np
 from hypothesis import strategies as st
 from claims.framework.assumption import Assumption
-from claims.framework.paper import InstanceRuleError, Paper
+from claims.framework.claim import Finding, RootCause
+from claims.framework.paper import InstanceRuleError, MainResult, Paper
 
 
 def generate(violate=None, **bounds):
@@ -42,8 +43,17 @@ def rules(instance):
 UNIT = Assumption(id="unit-interval", paper_ref="Assumption 1", statement="0 < x < 1",
                   test=lambda inst: bool(0 < float(inst["x"]) < 1), arrays=("x",), generate=generate)
 
+CAUSES = (RootCause("square-below-one", "Squares shrink below one", "substantive",
+                    "On (0, 1) squaring shrinks: x^2 < x, an open set."),
+          RootCause("absolute-value", "|x| x is not x^2", "typo", "The proof drops an absolute value."))
+FINDINGS = {"toy-erratum": Finding("substantive", "fails on the open interval (0, 1)", "square-below-one"),
+            "toy-gap": Finding("typo", "the intended step x^2 = |x|^2 is evident", "absolute-value")}
+
 PAPER = Paper(title="A Toy Paper on Squares", claim_package="toyclaims", assumptions=(UNIT,),
-              instance_rules=rules, command="python -m toyclaims")
+              instance_rules=rules, command="python -m toyclaims", findings=FINDINGS, root_causes=CAUSES,
+              main_results=(MainResult("Squares dominate", ("toy-erratum",)),
+                            MainResult("Squares are non-negative", ("toy-gap",))),
+              claim_order=("toy-gap", "toy-erratum"))
 '''
 
 CLAIMS = '''
@@ -70,7 +80,8 @@ SQ = register(Claim(id="toy-erratum", paper_ref="Eq. (2)", statement="x^2 >= x f
     counterexample_summary="x = 1/2", instance_arrays=("x",), evaluate=evaluate_square,
     probe_evaluate=evaluate_below, assumptions=("unit-interval",)))
 GAP = register(Claim(id="toy-gap", paper_ref="Lemma 1", statement="x^2 >= 0",
-    expected_verdict="gap", correction="the proof writes x^2 = |x| x, which needs x >= 0"))
+    expected_verdict="gap", correction="the proof writes x^2 = |x| x, which needs x >= 0",
+    quote="$x^2 \\geq 0$", depends_on=("toy-erratum",)))
 
 
 @pytest.mark.claim("toy-erratum", kind="property", form="printed")
@@ -152,8 +163,7 @@ def test_toy_paper_gets_its_own_report(project):
     assert report["paper"] == "A Toy Paper on Squares"
     assert {c["id"]: c["verdict"] for c in report["claims"]} == {"toy-erratum": "erratum", "toy-gap": "gap"}
     erratum = report["claims"][0]
-    assert erratum["counterexample"]["file"] == "toyclaims/../reports/counterexamples/toy-erratum.npz" \
-        or erratum["counterexample"]["file"] == "reports/counterexamples/toy-erratum.npz"
+    assert erratum["counterexample"]["file"] == "reports/counterexamples/toy-erratum.npz"
     assert erratum["counterexample"]["replay"].startswith("python -m toyclaims check toy-erratum")
     assert [c["form"] for c in erratum["checks"]] == ["printed", "corrected"]
     assert [c["outcome"] for c in erratum["checks"]] == ["xfail", "pass"]
@@ -161,9 +171,17 @@ def test_toy_paper_gets_its_own_report(project):
     assert report["session"] == {"claims_run": ["toy-erratum", "toy-gap"], "mismatches": []}
     saved = np.load(project.path / "reports" / "counterexamples" / "toy-erratum.npz")
     assert float(saved["x"]) == 0.5  # Hypothesis shrinks fractions towards simple ones
+    assert erratum["severity"] == "substantive" and erratum["root_cause"] == "square-below-one"
+    assert [c["id"] for c in report["root_causes"]] == ["square-below-one", "absolute-value"]  # most severe first
     md = (project.path / "reports" / "claims.md").read_text()
-    order = [md.index(h) for h in ("## Summary", "## Errata", "## Assumption probes", "## Figures")]
+    order = [md.index(h) for h in ("## Main results", "## Summary", "## Findings by root cause",
+                                   "## Proof graph", "## Legend", "## Appendix", "### Assumption probes",
+                                   "### Figures")]
     assert order == sorted(order)
+    assert "*fails as stated*: Squares dominate" in md and "*holds after repair*: Squares are non-negative" in md
+    assert md.index("| `toy-gap` |") < md.index("| `toy-erratum` |")  # the paper's order
+    assert "```mermaid" in md and "toy_erratum --> toy_gap" in md
+    assert "> $x^2 \\geq 0$" in md
     assert 'name="fig:answer"' in (project.path / "reports" / "junit.xml").read_text()
 
 

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 VERDICTS = ("verified", "erratum", "refuted", "gap", "inconclusive")
+# Severity of a finding (erratum, refuted, gap), least to most severe.
+SEVERITIES = ("typo", "degenerate", "scope", "substantive")
 CHECK_KINDS = ("symbolic", "numerical", "property", "empirical")
 FORMS = ("printed", "corrected", "proof-step")
 
 _ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9.]+)*$")
 _REF_PATTERN = re.compile(
     r"^(Eq\. \(\d+\)|Lemma \d+|Claim \d+|Theorem \d+|Section \d+(\.\d+)?"
-    r"|Appendix [A-D](\.\d+)?|Figure \d+|Assumption \d+)$"
+    r"|Appendix [A-Z](\.\d+)?|Figure \d+|Assumption \d+|Abstract|Introduction)$"
 )
 
 
@@ -73,9 +75,12 @@ class Claim:
             corrected form for an erratum); assumption probes evaluate it on instances
             that violate one assumption. None means ``evaluate`` (when the claim is
             not an erratum or refuted).
-        instance_bounds: keyword arguments for
-            :func:`claims.assumptions.instances` (sizes such as ``max_n``,
-            ``max_h``) that keep a probe of this claim within its time budget.
+        instance_bounds: keyword arguments for the paper's instance generator (sizes
+            such as ``max_n``, ``max_h``) that keep a probe of this claim within its time
+            budget.
+        quote: the paper's own words, verbatim (LaTeX kept; whitespace may differ).
+        reading: how the suite formalises the quote, when that needs saying.
+        depends_on: ids of the claims the statement's proof uses (the proof graph).
     """
 
     id: str
@@ -89,6 +94,9 @@ class Claim:
     evaluate: Callable[[Instance], Evaluation] | None = None
     probe_evaluate: Callable[[Instance], Evaluation] | None = None
     instance_bounds: Mapping[str, int | float] = field(default_factory=dict)
+    quote: str = ""
+    reading: str | None = None
+    depends_on: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.match(self.id):
@@ -157,6 +165,55 @@ def get_claim(claim_id: str) -> Claim:
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none registered"
         raise UnknownClaimError(f"unknown claim id {claim_id!r}; known ids: {known}") from None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """How much a finding (an erratum, refutation or gap) matters, and why.
+
+    Attributes:
+        severity: ``typo`` (the intended statement is evident and verified), ``degenerate``
+            (fails only on a null set or a boundary case: small random perturbations of the
+            counterexample restore it, measured by the plugin), ``scope`` (holds once a
+            hypothesis the context implies is added: name it in ``evidence``) or
+            ``substantive`` (fails on an open set inside the stated assumptions, or the
+            conclusion needs a new argument).
+        evidence: the reason for the severity, in one or two sentences.
+        root_cause: id of the :class:`RootCause` it shares with other findings.
+    """
+
+    severity: str
+    evidence: str
+    root_cause: str
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ClaimDefinitionError(f"severity must be one of {SEVERITIES}; got {self.severity!r}")
+        if not self.evidence or not self.root_cause:
+            raise ClaimDefinitionError("a finding needs evidence and a root_cause id")
+
+
+@dataclass(frozen=True)
+class RootCause:
+    """One cause shared by several findings, explained once.
+
+    Attributes:
+        id: kebab-case identifier (e.g. ``frozen-on-dead-boundary``).
+        title: a few words for the report's heading.
+        severity: the most severe severity among its findings.
+        explanation: one paragraph: what goes wrong and why, and what repairs it.
+    """
+
+    id: str
+    title: str
+    severity: str
+    explanation: str
+
+    def __post_init__(self) -> None:
+        if not _ID_PATTERN.match(self.id):
+            raise ClaimDefinitionError(f"root cause id must be kebab-case; got {self.id!r}")
+        if self.severity not in SEVERITIES:
+            raise ClaimDefinitionError(f"severity must be one of {SEVERITIES}; got {self.severity!r}")
 
 
 def all_claims() -> list[Claim]:

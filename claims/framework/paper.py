@@ -26,6 +26,14 @@ What a paper declares:
 - ``describe_instance``: a short text naming an instance's sizes, used in probe summaries.
 - ``sections``: extra report sections (:class:`ReportSection`); a check adds rows to one
   with ``record_property(section.key, json.dumps(row))``.
+- ``findings``: {claim id: :class:`~claims.framework.claim.Finding`} for every claim recorded
+  as an erratum, refuted or gap: its severity, the evidence for it and its root cause.
+- ``root_causes``: the :class:`~claims.framework.claim.RootCause` objects the findings name.
+- ``main_results``: :class:`MainResult` objects, the headline results the report opens with.
+- ``claim_order``: claim ids in the order the paper states them (the summary table's order;
+  claims not listed follow in registration order).
+- ``fixed_arrays``: arrays that are not perturbed when a ``degenerate`` finding's
+  counterexample is perturbed (labels, switches such as a loss selector).
 - ``versioned_packages``: the packages whose versions the report records.
 - ``command``: how users invoke the paper's command line (replay commands start with it).
 
@@ -41,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from claims.framework.assumption import Assumption, UnknownAssumptionError
+from claims.framework.claim import Finding, RootCause
 
 
 class PaperSpecError(ValueError):
@@ -70,6 +79,20 @@ class ReportSection:
     render: Callable[[Sequence[Mapping[str, Any]]], list[str]]
 
 
+@dataclass(frozen=True)
+class MainResult:
+    """A headline result of the paper and the claims that make it up.
+
+    Attributes:
+        name: how the report names it (e.g. "Bayes consistency (Appendix A)").
+        claims: ids of its claims; the report says whether all hold, hold after the
+            repairs of their findings, or fail.
+    """
+
+    name: str
+    claims: tuple[str, ...]
+
+
 def _no_rules(instance: Mapping[str, Any]) -> None:
     """Default instance rules: none beyond the framework's own."""
 
@@ -87,6 +110,11 @@ class Paper:
     describe_instance: Callable[[Mapping[str, Any]], str] = lambda instance: ", ".join(
         f"{name}{tuple(value.shape)}" for name, value in sorted(instance.items()))
     sections: tuple[ReportSection, ...] = ()
+    findings: Mapping[str, Finding] = field(default_factory=dict)
+    root_causes: tuple[RootCause, ...] = ()
+    main_results: tuple[MainResult, ...] = ()
+    claim_order: tuple[str, ...] = ()
+    fixed_arrays: tuple[str, ...] = ()
     versioned_packages: tuple[str, ...] = ("hypothesis", "pytest")
     command: str = "python -m claims"
     _by_id: Mapping[str, Assumption] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -100,6 +128,10 @@ class Paper:
                 raise PaperSpecError(f"assumption id {assumption.id!r} is declared twice")
             by_id[assumption.id] = assumption
         object.__setattr__(self, "_by_id", by_id)
+        causes = {c.id for c in self.root_causes}
+        unknown = sorted({f.root_cause for f in self.findings.values()} - causes)
+        if unknown:
+            raise PaperSpecError(f"findings name root causes that are not declared: {unknown}")
         keys = [s.key for s in self.sections]
         if len(set(keys)) != len(keys):
             raise PaperSpecError(f"report section keys must be unique; got {keys}")
@@ -116,6 +148,13 @@ class Paper:
     @property
     def assumption_ids(self) -> tuple[str, ...]:
         return tuple(self._by_id)
+
+    def root_cause(self, cause_id: str) -> RootCause:
+        """The declared root cause with this id (PaperSpecError otherwise)."""
+        for cause in self.root_causes:
+            if cause.id == cause_id:
+                return cause
+        raise PaperSpecError(f"unknown root cause {cause_id!r}")
 
 
 def load_paper(spec: str) -> Paper:

@@ -62,7 +62,7 @@ from claims.framework.checks import (
     decode_instance,
 )
 from claims.framework.claim import CHECK_KINDS, FORMS, Claim, UnknownClaimError, all_claims, get_claim
-from claims.framework.instances import save_instance
+from claims.framework.instances import load_instance, save_instance
 from claims.framework.paper import Paper, PaperSpecError, load_paper
 from claims.framework.probe import (
     DEFAULT_SECONDS,
@@ -70,11 +70,13 @@ from claims.framework.probe import (
     ProbeEvaluationError,
     check_budget,
     merge_probes,
+    optional_arrays,
     probe,
     probe_pairs,
 )
 from claims.framework.report import build_report, claim_record, merge_claims, write_reports
 from claims.framework.schema import ReportSchemaError, validate_report
+from claims.framework.severity import perturbed_holds_fraction
 from claims.framework.verdicts import CheckOutcome, decide, surprises
 
 FIGURE_PREFIX = "fig:"
@@ -334,10 +336,14 @@ class ClaimCollector:
             self.mismatches += reasons
             figures = {k: v for _, c in checks for k, v in c.figures.items()}
             figures["negative_controls_rejected"] = self.controls_rejected[claim_id]
+            fraction = self._degenerate_evidence(claim, verdict, ce_path)
+            if fraction is not None:
+                figures["perturbed_holds_fraction"] = fraction
             records.append(claim_record(claim, verdict, outcomes, figures, tests=nodeids,
                                         mismatch="; ".join(reasons) or None,
                                         counterexample_file=self._display(ce_path) if saved else None,
-                                        command=self.paper.command))
+                                        command=self.paper.command,
+                                        finding=self.paper.findings.get(claim_id)))
         claims = [checks[0][1].claim for checks in by_claim.values()]
         self._probe(claims)
         if self.writes and records:
@@ -367,6 +373,17 @@ class ClaimCollector:
                               mismatches=self.mismatches, probes=probes, sections=sections)
         validate_report(report, self.paper.sections)
         write_reports(report, self.report_dir, self.paper)
+
+    def _degenerate_evidence(self, claim: Claim, verdict: str, ce_path: Path) -> float | None:
+        """For a finding recorded as degenerate: the fraction of small perturbations of its
+        saved counterexample on which the printed statement holds (None when not measurable)."""
+        finding = self.paper.findings.get(claim.id)
+        if finding is None or finding.severity != "degenerate" or claim.evaluate is None:
+            return None
+        if verdict not in ("erratum", "refuted") or not ce_path.is_file():
+            return None
+        instance = load_instance(ce_path, claim.instance_arrays, optional_arrays(self.paper, claim))
+        return perturbed_holds_fraction(claim.evaluate, instance, fixed=self.paper.fixed_arrays)
 
     def _display(self, path: Path) -> str:
         """``path`` relative to the project root when inside it (the report's convention)."""

@@ -21,8 +21,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from claims.framework.claim import Claim
+from claims.framework.claim import Claim, Finding
 from claims.framework.paper import Paper
+from claims.framework.render import render_markdown
 from claims.framework.verdicts import CheckOutcome
 
 # Significant digits of a figure in claims.json: floating-point noise from summation order
@@ -65,7 +66,7 @@ def round_figure(value: float) -> float:
 def claim_record(
     claim: Claim, verdict: str, checks: Sequence[CheckOutcome], figures: Mapping[str, float],
     *, tests: Sequence[str], mismatch: str | None = None, counterexample_file: str | None = None,
-    command: str = "python -m claims",
+    command: str = "python -m claims", finding: Finding | None = None,
 ) -> dict[str, Any]:
     """One entry of ``claims``: ``tests[i]`` is the pytest node id of ``checks[i]``.
 
@@ -79,12 +80,19 @@ def claim_record(
             "replay": f"{command} check {claim.id} --data {counterexample_file}",
             "summary": claim.counterexample_summary,
         }
+    flagged = verdict in ("erratum", "refuted", "gap") and finding is not None
     return {
         "id": claim.id,
         "paper_ref": claim.paper_ref,
         "statement": claim.statement,
+        "quote": claim.quote,
+        "reading": claim.reading,
+        "depends_on": list(claim.depends_on),
         "assumptions": list(claim.assumptions),
         "verdict": verdict,
+        "severity": finding.severity if flagged else None,
+        "severity_evidence": finding.evidence if flagged else None,
+        "root_cause": finding.root_cause if flagged else None,
         "mismatch": mismatch,
         "checks": [
             {"kind": c.kind, "form": c.form, "outcome": c.outcome, "examples": c.examples,
@@ -124,6 +132,7 @@ def build_report(
         "versions": package_versions(paper.versioned_packages),
         "session": {"claims_run": list(claims_run), "mismatches": list(mismatches)},
         "claims": list(claims),
+        "root_causes": root_cause_records(paper, claims),
         "probes": list(probes),
     }
     for section in paper.sections:
@@ -131,114 +140,18 @@ def build_report(
     return report
 
 
-def _one_line(text: str, limit: int = 110) -> str:
-    text = " ".join(text.split()).replace("|", "\\|")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def root_cause_records(paper: Paper, claims: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The root causes that some reported finding names, most severe first, with its claims."""
+    from claims.framework.claim import SEVERITIES
 
-
-def _evidence(record: Mapping[str, Any]) -> str:
-    """One line: each check's kind, example count and outcome; failing printed forms marked."""
-    parts = []
-    for check in record["checks"]:
-        label = check["kind"] + (f" ({check['examples']} ex.)" if check["examples"] else "")
-        what = "proof step" if check["form"] == "proof-step" else "printed form"
-        if check["outcome"] == "xfail":
-            parts.append(f"{what} fails: {label}")
-        elif check["outcome"] == "xpass":
-            parts.append(f"{what} PASSES (recorded as failing): {label}")
-        else:
-            mark = {"pass": "passes", "fail": "FAILS", "inconclusive": "inconclusive",
-                    "not-found": "NO COUNTEREXAMPLE FOUND"}[check["outcome"]]
-            parts.append(f"{label} {mark}")
-    return "; ".join(parts)
-
-
-def _probe_matrix(probes: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The claims x assumptions matrix: one row per probed (claim, assumption) cell."""
-    if not probes:
-        return ["No probes yet (probing is on demand: `python -m claims probe --all`, or "
-                "`pytest claims/ --violate ASSUMPTION`)."]
-    lines = [
-        "Each claim with one of its assumptions violated (the others held) while Hypothesis "
-        "searches for an instance where the statement fails. *holds*: nothing found in the "
-        "examples tried; *breaks*: the shrunk counterexample and the command that replays it "
-        "(exit 1). Rows stay until the pair is probed again.",
-        "",
-        "| claim | assumption violated | outcome | examples | seconds | counterexample |",
-        "|---|---|---|---|---|---|",
-    ]
-    for p in probes:
-        ce = p["counterexample"]
-        evidence = (f"{_one_line(ce['summary'], 160)}; `{ce['file']}`; replay: `{ce['replay']}`"
-                    if ce else "")
-        outcome = "**breaks**" if p["outcome"] == "breaks" else "holds"
-        lines.append(f"| `{p['claim']}` | `{p['assumption']}` | {outcome} | {p['examples']} | "
-                     f"{p['seconds']:.2f} | {evidence} |")
-    return lines
-
-
-def render_markdown(report: Mapping[str, Any], paper: Paper, figure_files: Sequence[str] = ()) -> str:
-    """``claims.md``: summary table, errata and gaps, probe matrix, the paper's sections, figures."""
-    session = report["session"]
-    lines = [
-        f"# Claim report: {report['paper']}",
-        "",
-        f"Generated {report['generated']} from commit `{report['commit']}` "
-        f"under the Hypothesis profile `{report['profile']}`; this run checked "
-        f"{len(session['claims_run'])} of {len(report['claims'])} claims (the others are kept "
-        "from the previous report).",
-        "",
-    ]
-    if session["mismatches"]:
-        lines += ["**This run did not reproduce the recorded verdicts:**", ""]
-        lines += [f"- {_one_line(m, 300)}" for m in session["mismatches"]] + [""]
-    lines += [
-        "## Summary",
-        "",
-        "| claim | reference | verdict | evidence |",
-        "|---|---|---|---|",
-    ]
-    claims = report["claims"]
-    for rec in claims:
-        flag = " (MISMATCH)" if rec["mismatch"] else ""
-        lines.append(f"| `{rec['id']}` | {rec['paper_ref']} | **{rec['verdict']}**{flag} | {_evidence(rec)} |")
-    totals: dict[str, int] = {}
-    for rec in claims:
-        totals[rec["verdict"]] = totals.get(rec["verdict"], 0) + 1
-    lines += ["", "Totals: " + ", ".join(f"{v} {k}" for k, v in sorted(totals.items())), ""]
-
-    lines += ["## Errata, refutations and gaps", ""]
-    flagged = [r for r in claims if r["verdict"] in ("erratum", "refuted", "gap")]
-    if not flagged:
-        lines.append("None.")
-    for rec in flagged:
-        lines += [f"### `{rec['id']}` ({rec['paper_ref']}): {rec['verdict']}", "",
-                  f"*As printed:* {_one_line(rec['statement'], 2000)}", ""]
-        if rec["correction"]:
-            label = "Corrected statement (verified)" if rec["verdict"] == "erratum" else "Proof step"
-            lines += [f"*{label}:* {_one_line(rec['correction'], 2000)}", ""]
-        ce = rec["counterexample"]
-        if ce:
-            lines += [f"*Counterexample:* {ce['summary']}  ", f"File `{ce['file']}`; replay: `{ce['replay']}`", ""]
-
-    lines += ["## Assumption probes", ""]
-    lines += _probe_matrix(report["probes"])
-    lines.append("")
-    for section in paper.sections:
-        rows = report.get(section.key, [])
-        if rows:
-            lines += [f"## {section.title}", ""] + section.render(rows) + [""]
-    lines += ["## Figures", ""]
-    with_figures = [r for r in claims if r["figures"]]
-    if with_figures:
-        lines += ["| claim | figure | value |", "|---|---|---|"]
-        for rec in with_figures:
-            for name, value in rec["figures"].items():
-                lines.append(f"| `{rec['id']}` | {name} | {value:.6g} |")
-    for path in figure_files:
-        lines += ["", f"![{Path(path).stem}]({path})"]
-    lines.append("")
-    return "\n".join(lines)
+    rows = []
+    for cause in paper.root_causes:
+        members = [c["id"] for c in claims if c.get("root_cause") == cause.id]
+        if members:
+            rows.append({"id": cause.id, "title": cause.title, "severity": cause.severity,
+                         "explanation": cause.explanation, "claims": members})
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    return sorted(rows, key=lambda r: -rank[r["severity"]])
 
 
 def write_reports(report: Mapping[str, Any], report_dir: Path, paper: Paper) -> None:

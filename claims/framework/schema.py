@@ -7,6 +7,8 @@ The cross-field rules checked here:
 - an ``erratum`` or ``refuted`` claim has a counterexample, unless its run mismatched
   (``mismatch`` set: the report is still written, marked as mismatching);
 - an ``erratum`` has a correction;
+- only an erratum, refuted or gap claim has a severity, always with a root cause listed in
+  ``root_causes``;
 - a probe row has a counterexample exactly when its outcome is ``breaks``;
 - every top-level key besides the schema's is one of the paper's report sections, and each
   of its rows passes the section's ``validate``.
@@ -54,6 +56,15 @@ def validate_report(report: Any, sections: Sequence[ReportSection] = ()) -> None
             raise ReportSchemaError(f"{where}: {claim['verdict']} without a counterexample")
         if claim["verdict"] == "erratum" and not claim["correction"]:
             raise ReportSchemaError(f"{where}: erratum without a correction")
+        if claim["verdict"] not in ("erratum", "refuted", "gap") and claim["severity"] is not None:
+            raise ReportSchemaError(f"{where}: a {claim['verdict']} claim has no severity")
+        if (claim["severity"] is None) != (claim["root_cause"] is None):
+            raise ReportSchemaError(f"{where}: severity and root_cause go together")
+    causes = {c["id"] for c in report["root_causes"]}
+    for i, claim in enumerate(report["claims"]):
+        if claim["root_cause"] is not None and claim["root_cause"] not in causes:
+            raise ReportSchemaError(f"claims[{i}] ({claim['id']}): root cause {claim['root_cause']!r} "
+                                    "is not in root_causes")
     for i, probe in enumerate(report["probes"]):
         if (probe["outcome"] == "breaks") != (probe["counterexample"] is not None):
             raise ReportSchemaError(f"probes[{i}]: a counterexample goes with 'breaks' and only with it")
