@@ -32,6 +32,8 @@ What a paper declares:
 - ``main_results``: :class:`MainResult` objects, the headline results the report opens with.
 - ``claim_order``: claim ids in the order the paper states them (the summary table's order;
   claims not listed follow in registration order).
+- ``depends_on``: {claim id: ids of the claims its proof uses}, the proof graph in one place
+  (a claim's own ``depends_on`` is added to it).
 - ``fixed_arrays``: arrays that are not perturbed when a ``degenerate`` finding's
   counterexample is perturbed (labels, switches such as a loss selector).
 - ``versioned_packages``: the packages whose versions the report records.
@@ -114,6 +116,7 @@ class Paper:
     root_causes: tuple[RootCause, ...] = ()
     main_results: tuple[MainResult, ...] = ()
     claim_order: tuple[str, ...] = ()
+    depends_on: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     fixed_arrays: tuple[str, ...] = ()
     versioned_packages: tuple[str, ...] = ("hypothesis", "pytest")
     command: str = "python -m claims"

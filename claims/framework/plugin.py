@@ -343,7 +343,8 @@ class ClaimCollector:
                                         mismatch="; ".join(reasons) or None,
                                         counterexample_file=self._display(ce_path) if saved else None,
                                         command=self.paper.command,
-                                        finding=self.paper.findings.get(claim_id)))
+                                        finding=self.paper.findings.get(claim_id),
+                                        depends_on=self.paper.depends_on.get(claim_id, ())))
         claims = [checks[0][1].claim for checks in by_claim.values()]
         self._probe(claims)
         if self.writes and records:

@@ -66,7 +66,7 @@ def round_figure(value: float) -> float:
 def claim_record(
     claim: Claim, verdict: str, checks: Sequence[CheckOutcome], figures: Mapping[str, float],
     *, tests: Sequence[str], mismatch: str | None = None, counterexample_file: str | None = None,
-    command: str = "python -m claims", finding: Finding | None = None,
+    command: str = "python -m claims", finding: Finding | None = None, depends_on: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One entry of ``claims``: ``tests[i]`` is the pytest node id of ``checks[i]``.
 
@@ -87,7 +87,7 @@ def claim_record(
         "statement": claim.statement,
         "quote": claim.quote,
         "reading": claim.reading,
-        "depends_on": list(claim.depends_on),
+        "depends_on": list(dict.fromkeys([*claim.depends_on, *depends_on])),
         "assumptions": list(claim.assumptions),
         "verdict": verdict,
         "severity": finding.severity if flagged else None,
