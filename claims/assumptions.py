@@ -1,5 +1,5 @@
 """Assumptions as objects: each one tests an instance, and generates instances that satisfy
-it or that violate it (DESIGN.md, "Assumptions are objects").
+it or that violate it (each assumption is an object the probes can swap for its violator).
 
 An *instance* is a plain dict of float64 arrays: ``X`` (n, d) data, ``y`` (n,) labels in
 {-1.0, +1.0}, ``W0`` (h, d) first-layer initialisation (rows w_j(0)) and ``v0`` (h,)

@@ -6,7 +6,7 @@ computed from their outcomes by :mod:`claims.framework.verdicts` and compared wi
 ``expected_verdict``, so a claim that changes outcome fails the run.
 
 References:
-    DESIGN.md, "Contracts other tools rely on" (claim identity, claims.json schema).
+    docs/contracts.md, "Claim identity" and "claims.json".
 """
 
 from __future__ import annotations

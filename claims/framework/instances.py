@@ -6,7 +6,7 @@ their shapes must agree is the paper's business (its ``instance_rules``, see
 that would need pickle is ever loaded.
 
 References:
-    DESIGN.md, "Command line" (the ``check`` contract).
+    docs/contracts.md, "Instance files" and "Command line".
 """
 
 from __future__ import annotations

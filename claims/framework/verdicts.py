@@ -29,7 +29,7 @@ Check outcomes:
 | inconclusive | the check could not decide (sympy's ``equals`` gave None, a budget ran out) |
 
 References:
-    DESIGN.md, "Verdicts".
+    docs/contracts.md, "Verdicts".
 """
 
 from __future__ import annotations
