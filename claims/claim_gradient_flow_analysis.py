@@ -42,10 +42,10 @@ import sympy as sp
 import torch
 from hypothesis import strategies as st
 
-from claims.framework.assumptions import instances
-from claims.framework.checks import assert_sympy_zero, property_check, require, search_counterexample
+from claims.assumptions import instances
+from claims.framework.checks import assert_sympy_zero, property_check, rejects, require, search_counterexample
 from claims.framework.claim import Claim, Evaluation, register
-from claims.framework.dynamics import evolve
+from claims.dynamics import evolve
 from models.alignment_bounds import stretches
 from models.data_geometry import x_active
 from models.two_layer_relu import gradient_flow
@@ -67,8 +67,13 @@ def loss_gradient_w(X, y, W, v) -> np.ndarray:
     return Wt.grad.numpy()
 
 
-def velocity_formula(X, y, W, v) -> np.ndarray:
-    """(h, d) rows v_j x_a(w_j), the right-hand side of (19)."""
+def velocity_formula(X, y, W, v, *, boundary_active: bool = False) -> np.ndarray:
+    """(h, d) rows v_j x_a(w_j), the right-hand side of (19).
+
+    ``boundary_active`` (a broken variant for the negative control) counts samples on the
+    boundary <w_j, x_i> = 0 as active (relu'(0) = 1 instead of 0)."""
+    if boundary_active:
+        return np.stack([vj * ((X @ w >= 0) * y) @ X for w, vj in zip(W, v)])
     return np.stack([vj * x_active(w, X, y) for w, vj in zip(W, v)])
 
 
@@ -85,10 +90,10 @@ def evaluate_eq19_printed(inst) -> Evaluation:
     return Evaluation(holds=_agree(g, f), figures={"max_abs_diff": float(np.max(np.abs(g - f)))})
 
 
-def evaluate_eq19_corrected(inst) -> Evaluation:
-    """Corrected: -dL/dw_j = v_j x_a(w_j) at (W0, v0)."""
+def evaluate_eq19_corrected(inst, *, boundary_active: bool = False) -> Evaluation:
+    """Corrected: -dL/dw_j = v_j x_a(w_j) at (W0, v0) (``boundary_active``: see velocity_formula)."""
     g = loss_gradient_w(inst["X"], inst["y"], inst["W0"], inst["v0"])
-    f = velocity_formula(inst["X"], inst["y"], inst["W0"], inst["v0"])
+    f = velocity_formula(inst["X"], inst["y"], inst["W0"], inst["v0"], boundary_active=boundary_active)
     return Evaluation(holds=_agree(-g, f), figures={"max_abs_diff": float(np.max(np.abs(g + f)))})
 
 
@@ -165,15 +170,15 @@ def test_eq19_flow_moves_along_minus_gradient(record_property):
 
 @pytest.mark.negative_control(EQ19.id)
 def test_eq19_negative_control():
-    """The corrected check rejects x_a with boundary samples counted as active (relu'(0) = 1)."""
+    """Broken variant: x_a with boundary samples counted as active (relu'(0) = 1, boundary_active=True)
+    in the corrected evaluation, on a neuron with sample 1 on its boundary, where the correct x_a passes."""
     X = np.array([[1.0, 0.0], [0.0, 1.0]])
     y = np.array([1.0, -1.0])
     W = np.array([[1.0, 0.0]])  # sample 1 on the boundary <w, x_1> = 0
     v = np.array([2.0])
     inst = {"X": X, "y": y, "W0": W, "v0": v}
     assert evaluate_eq19_corrected(inst).holds
-    relu_prime_one = v[0] * ((X @ W[0] >= 0) * y) @ X
-    assert not _agree(-loss_gradient_w(X, y, W, v), relu_prime_one[None, :])
+    rejects(evaluate_eq19_corrected, inst, boundary_active=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -233,7 +238,8 @@ def direction_lines(inst, horizon: float | None = None) -> list[dict]:
         if not np.any(W0[j]):
             continue
         u, ratio, sign = _unit_w(flow, j, t)
-        rate = (_unit_w(flow, j, t + delta)[0] - _unit_w(flow, j, t - delta)[0]) / (2 * delta)
+        lo, hi = t - delta, t + delta  # divide by the float step (see _cos_derivative in claim_alignment)
+        rate = (_unit_w(flow, j, hi)[0] - _unit_w(flow, j, lo)[0]) / (hi - lo)
         xa = (flow.activation_pattern(t)[j] * y) @ X  # the solver's active set: a frozen
         # neuron sits *on* a boundary, where the float sign of <w, x_i> is rounding noise
         proj = xa - (u @ xa) * u  # (I - u u^T) x_a
@@ -307,11 +313,12 @@ def test_direction_line1_without_balance(record_property):
 
 @pytest.mark.negative_control(DIRECTION.id)
 def test_direction_negative_control():
-    """The line-2 check rejects an instance violating Assumption 2 (|v_j| = ||w_j|| / 2)."""
+    """Broken instance: Assumption 2 violated (|v_j| = ||w_j|| / 2); the claim's evaluation, which
+    accepts the balanced instance, rejects line 2 there."""
     inst = {"X": np.array([[2.0, 0.5], [-1.0, 1.0]]), "y": np.array([1.0, -1.0]),
             "W0": np.array([[0.3, 1.0]]), "v0": np.array([math.hypot(0.3, 1.0)])}
     assert evaluate_direction(inst).holds
-    assert not evaluate_direction({**inst, "v0": inst["v0"] / 2}).holds
+    rejects(evaluate_direction, {**inst, "v0": inst["v0"] / 2})
 
 
 def lemma5_rows(inst, *, drop_term: bool = False) -> list[tuple[float, float, float]]:
@@ -327,11 +334,12 @@ def lemma5_rows(inst, *, drop_term: bool = False) -> list[tuple[float, float, fl
         if not np.any(W0[j]):
             continue
         u, _, sign = _unit_w(flow, j, t)
-        up, down = _unit_w(flow, j, t + delta)[0], _unit_w(flow, j, t - delta)[0]
+        lo, hi = t - delta, t + delta  # divide by the float step, as in direction_lines
+        up, down = _unit_w(flow, j, hi)[0], _unit_w(flow, j, lo)[0]
         xa = (flow.activation_pattern(t)[j] * y) @ X  # the solver's active set (see direction_lines)
         k = float(np.linalg.norm(xa))
         for r in refs:
-            lhs = (r @ up - r @ down) / (2 * delta)
+            lhs = (r @ up - r @ down) / (hi - lo)
             if k == 0:
                 out.append((lhs, 0.0, 0.0))
                 continue
@@ -341,9 +349,11 @@ def lemma5_rows(inst, *, drop_term: bool = False) -> list[tuple[float, float, fl
     return out
 
 
-def lemma5_holds(inst, **kw) -> bool:
+def lemma5_holds(inst, *, drop_term: bool = False) -> bool:
+    """(25) at every sampled time and reference (``drop_term``, a broken variant for the negative
+    control: (25) without the cos(x_r, w) cos(w, x_a) term)."""
     # 1e-6 of ||x_a|| (plus 1e-9 absolute for frozen neurons): as for the direction lines.
-    return all(abs(lhs - rhs) <= 1e-6 * k + 1e-9 for lhs, rhs, k in lemma5_rows(inst, **kw))
+    return all(abs(lhs - rhs) <= 1e-6 * k + 1e-9 for lhs, rhs, k in lemma5_rows(inst, drop_term=drop_term))
 
 
 LEMMA5 = register(Claim(
@@ -378,12 +388,13 @@ def test_lemma5_flow(record_property):
 
 @pytest.mark.negative_control(LEMMA5.id)
 def test_lemma5_negative_control():
-    """The check rejects (25) without the cos(x_r, w) cos(w, x_a) term, and an unbalanced instance."""
+    """Broken variant: (25) without the cos(x_r, w) cos(w, x_a) term (drop_term=True); broken instance:
+    Assumption 2 violated (|v_j| = ||w_j|| / 2). The check accepts (25) on the balanced instance."""
     inst = {"X": np.array([[2.0, 0.5], [-1.0, 1.0]]), "y": np.array([1.0, -1.0]),
             "W0": np.array([[0.3, 1.0]]), "v0": np.array([math.hypot(0.3, 1.0)])}
     assert lemma5_holds(inst)
-    assert not lemma5_holds(inst, drop_term=True)
-    assert not lemma5_holds({**inst, "v0": inst["v0"] / 2})
+    rejects(lemma5_holds, inst, drop_term=True)
+    rejects(lemma5_holds, {**inst, "v0": inst["v0"] / 2})
 
 
 # ---------------------------------------------------------------------------------------
@@ -471,7 +482,8 @@ def test_balance_without_assumption(record_property):
 
 @pytest.mark.negative_control(BALANCE.id)
 def test_balance_negative_control():
-    """The balance-and-sign check rejects the unbalanced 1-D instance (v_j changes sign)."""
+    """Broken instance: the unbalanced 1-D instance (Assumption 2 violated; v_j changes sign); the
+    claim's evaluation, which accepts it balanced (v_0 = ||w_0||), rejects it."""
     balanced = {**UNBALANCED_1D, "v0": np.array([1.0])}
     assert evaluate_balance(balanced).holds
-    assert not evaluate_balance(UNBALANCED_1D).holds
+    rejects(evaluate_balance, UNBALANCED_1D)
