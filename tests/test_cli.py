@@ -197,3 +197,28 @@ def test_check_reports_null_for_an_assumption_it_cannot_test(tmp_path, capsys, m
     assert main(["check", toy.id, "--data", data]) == 0
     # balanced-init reads W0 and v0; the file has no v0. No eta: gradient flow.
     assert json.loads(capsys.readouterr().out)["assumptions"] == {"balanced-init": None, "gradient-flow": True}
+
+
+def test_not_an_npz_is_named_as_such(tmp_path, capsys):
+    # A text file or random bytes renamed .npz is not "object arrays that need pickle".
+    for name, content in (("text.npz", b"X,y\n1,2\n"), ("bytes.npz", bytes(range(256)))):
+        path = tmp_path / name
+        path.write_bytes(content)
+        assert main(["check", "lemma-6", "--data", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert "is not an .npz archive" in err and "pickle" not in err, err
+
+
+def test_mistyped_claim_id_gets_a_suggestion(tmp_path, capsys):
+    assert main(["probe", "lemma6", "--violate", "orthogonal-separability"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'lemma-6'" in err and "eq-13-features" not in err, err
+
+
+def test_list_json_gives_arrays_and_what_can_be_done(capsys):
+    assert main(["list", "--json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    lemma6 = rows["lemma-6"]
+    assert lemma6["assumptions"] == ["orthogonal-separability"]
+    assert lemma6["arrays"] == ["X", "y", "W0"] and lemma6["checkable"] and lemma6["probeable"]
+    assert not rows["eq-6-risk-identity"]["checkable"]

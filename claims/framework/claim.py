@@ -11,6 +11,7 @@ References:
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -163,8 +164,10 @@ def get_claim(claim_id: str) -> Claim:
     try:
         return _REGISTRY[claim_id]
     except KeyError:
-        known = ", ".join(sorted(_REGISTRY)) or "none registered"
-        raise UnknownClaimError(f"unknown claim id {claim_id!r}; known ids: {known}") from None
+        close = difflib.get_close_matches(str(claim_id), list(_REGISTRY), n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        raise UnknownClaimError(f"unknown claim id {claim_id!r}; {hint}('list' shows all "
+                                f"{len(_REGISTRY)} ids)") from None
 
 
 @dataclass(frozen=True)

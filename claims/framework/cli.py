@@ -93,11 +93,15 @@ def _last_verdicts(args: argparse.Namespace) -> dict[str, str]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     verdicts = _last_verdicts(args)
-    rows = [(c.id, c.paper_ref, ",".join(c.assumptions) or "-", verdicts.get(c.id, "not run"))
-            for c in load_claim_modules(args.paper)]
+    claims_ = load_claim_modules(args.paper)
     if args.json:
-        print(json.dumps([dict(zip(("id", "paper_ref", "assumptions", "verdict"), r)) for r in rows]))
+        print(json.dumps([{"id": c.id, "paper_ref": c.paper_ref, "assumptions": list(c.assumptions),
+                           "arrays": list(c.instance_arrays), "checkable": c.evaluate is not None,
+                           "probeable": bool(c.assumptions) and c.verified_form is not None,
+                           "verdict": verdicts.get(c.id, "not run")} for c in claims_]))
         return 0
+    rows = [(c.id, c.paper_ref, ",".join(c.assumptions) or "-", verdicts.get(c.id, "not run"))
+            for c in claims_]
     widths = [max(len(r[i]) for r in rows + [("claim", "reference", "assumptions", "verdict")])
               for i in range(4)]
     for row in [("claim", "reference", "assumptions", "verdict")] + rows:

@@ -42,6 +42,11 @@ def load_instance(path: Path, required: Iterable[str], optional: Iterable[str] =
     path = Path(path)
     if not path.is_file():
         raise InstanceError(f"--data: no such file {str(path)!r}")
+    with path.open("rb") as handle:
+        magic = handle.read(6)
+    if not (magic.startswith(b"PK\x03\x04") or magic.startswith(b"\x93NUMPY")):
+        raise InstanceError(f"--data: {str(path)!r} is not an .npz archive (it does not start like one); "
+                            "save the arrays with numpy.savez")
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
