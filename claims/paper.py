@@ -3,7 +3,8 @@
 Everything the framework must know about "Linear Loss Classification" lives here: the title,
 the arrays an instance holds and how their shapes agree, the assumptions (in
 :mod:`claims.assumptions`), the dynamics variants an instance may ask for
-(:mod:`claims.dynamics`), and the Section 4 sensitivity table of the report.
+(:mod:`claims.dynamics`), the referee's judgement of the findings, the main results, the proof
+graph and the paper's order (in :mod:`claims.findings`), and the Section 4 sensitivity table.
 
 Instance arrays (float64): ``X`` (n, d) data, ``y`` (n,) labels in {-1, +1}, ``W0`` (h, d)
 first-layer initialisation, ``v0`` (h,) second-layer initialisation; claims may name others
@@ -20,6 +21,7 @@ import numpy as np
 
 from claims.assumptions import ASSUMPTIONS
 from claims.dynamics import VARIANT_KEYS, DynamicsError, variant
+from claims.findings import CLAIM_ORDER, DEPENDS_ON, FINDINGS, MAIN_RESULTS, ROOT_CAUSES
 from claims.framework.paper import InstanceRuleError, Paper, ReportSection
 from models.data_geometry import DataGeometryError
 
@@ -146,6 +148,13 @@ PAPER = Paper(
     input_errors=(DynamicsError, DataGeometryError),
     describe_instance=describe_instance,
     sections=(SENSITIVITY,),
+    findings=FINDINGS,
+    root_causes=ROOT_CAUSES,
+    main_results=MAIN_RESULTS,
+    claim_order=CLAIM_ORDER,
+    depends_on=DEPENDS_ON,
+    # Labels and the dynamics switches are not perturbed when measuring a degenerate finding.
+    fixed_arrays=("y", "eta", "logistic"),
     versioned_packages=("numpy", "scipy", "sympy", "hypothesis", "pytest", "torch", "matplotlib",
                         "scikit-learn", "jsonschema"),
 )
