@@ -166,8 +166,14 @@ PLANAR_W = np.array([1.0, 1.0])
 CONES = register(Claim(
     id="d2-cones",
     paper_ref="Appendix D.2",
-    statement="S_+, S_-, S_dead (eqs (23)-(24)) are cones except for the absence of the origin. Moreover, "
-              "Int(S_+) = -Int(S_-).",
+    statement=r"$\mathcal{S}_+$, $\mathcal{S}_-$, $\mathcal{S}_{dead}$ (eqs (23)-(24)) are cones except for the "
+              r"absence of the origin. Moreover, $\mathrm{Int}(\mathcal{S}_+) = -\mathrm{Int}(\mathcal{S}_-)$.",
+    quote=r"It is easy to see that $\mathcal{S}_+$ , $\mathcal{S}_-$ , $\mathcal{S}_{dead}$ are cones except for "
+          r"the absence of the origin. Moreover, $\text{Int}(\mathcal{S}_+) = -\text{Int}(\mathcal{S}_-)$ .",
+    reading=r"'Cone' is read as: $c w$ is in the set exactly when $w$ is, for every $c > 0$, and $0$ is not. "
+            r"$\mathrm{Int}(\mathcal{S}_+)$ is read as $\{w : \langle w, x_i \rangle > 0 \text{ for } y_i = +1,\ < "
+            r"0 \text{ for } y_i = -1\}$ (cross-checked by perturbation), and the identity is checked pointwise on "
+            r"data satisfying Assumption 1.",
     assumptions=(),
 ))
 
@@ -224,8 +230,11 @@ def samples_in_cones(X, y) -> bool:
 SAMPLES = register(Claim(
     id="d2-samples-in-cones",
     paper_ref="Appendix D.2",
-    statement="If y_i = +1, then x_i in S_+ and -x_i in S_- due to orthogonal separability. Similarly, if "
-              "y_i = -1, x_i in S_- and -x_i in S_+.",
+    statement=r"If $y_i = +1$, then $x_i \in \mathcal{S}_+$ and $-x_i \in \mathcal{S}_-$ due to orthogonal "
+              r"separability. Similarly, if $y_i = -1$, $x_i \in \mathcal{S}_-$ and $-x_i \in \mathcal{S}_+$.",
+    quote=r"If $y_i = +1$ , then $\mathbf{x}_i \in \mathcal{S}_+$ and $-\mathbf{x}_i \in \mathcal{S}_-$ due to "
+          r"orthogonal separability. Similarly, if $y_i = -1$ , $\mathbf{x}_i \in \mathcal{S}_-$ and "
+          r"$-\mathbf{x}_i \in \mathcal{S}_+$ .",
     assumptions=("orthogonal-separability",),
     instance_arrays=("X", "y"),
     evaluate=lambda inst: Evaluation(holds=samples_in_cones(inst["X"], inst["y"])),
@@ -289,12 +298,17 @@ def with_silent_neuron(inst) -> dict:
 XA_CONES = register(Claim(
     id="d2-xa-in-cones",
     paper_ref="Appendix D.2",
-    statement="In particular, x_a(w) in S_+, -x_a(w) in S_- for any w.",
+    statement=r"In particular, $x_a(w) \in \mathcal{S}_+$, $-x_a(w) \in \mathcal{S}_-$ for any $w$.",
+    quote=r"In particular, $\mathbf{x}_a(\mathbf{w}) \in \mathcal{S}_+$ , $-\mathbf{x}_a(\mathbf{w}) \in "
+          r"\mathcal{S}_-$ for any $\mathbf{w}$",
+    reading=r"'For any $w$' is read literally: every $w \in \mathbb{R}^d$, including those that activate no "
+            r"sample, for which $x_a(w) = 0$.",
     assumptions=("orthogonal-separability",),
     expected_verdict="erratum",
-    correction="For every w that activates at least one sample (n_a(w) >= 1), x_a(w) in Int(S_+) and "
-               "-x_a(w) in Int(S_-). A w that activates none (w in S_dead, w = 0, or w on the boundary of "
-               "S_dead) has x_a(w) = 0, which is in no cone.",
+    correction=r"For every $w$ that activates at least one sample ($n_a(w) \geq 1$), $x_a(w) \in "
+               r"\mathrm{Int}(\mathcal{S}_+)$ and $-x_a(w) \in \mathrm{Int}(\mathcal{S}_-)$. A $w$ that activates "
+               r"none ($w \in \mathcal{S}_{dead}$, $w = 0$, or $w$ on the boundary of $\mathcal{S}_{dead}$) has "
+               r"$x_a(w) = 0$, which is in no cone.",
     counterexample_summary="a neuron w_0 that activates no sample (in S_dead, or orthogonal to every sample) has "
                            "x_a(w_0) = 0, which is neither in S_+ nor in S_-",
     instance_arrays=("X", "y", "W0"),
@@ -412,16 +426,23 @@ def boundary_rates(inst) -> list[dict]:
 CLAIM1 = register(Claim(
     id="claim-1",
     paper_ref="Claim 1",
-    statement="x_a(w_j) will change its value only finitely many times (at most n): by (27)-(28), for j in N_+ "
-              "and w_j not in S_dead, d/dt y_i <x_i/||x_i||, w_j/||w_j||> at <w_j, x_i> = 0 is "
-              "<y_i x_i/||x_i||, x_a/||x_a||> ||x_a|| >= mu^{3/2} n_a(w) x_min > 0, so positives never "
-              "deactivate and negatives never activate (N_- the reverse).",
+    statement=r"$x_a(w_j)$ will change its value only finitely many times (at most $n$): by (27)-(28), for $j \in "
+              r"\mathcal{N}_+$ and $w_j \notin \mathcal{S}_{dead}$, $\frac{d}{dt} y_i \langle x_i/\|x_i\|, "
+              r"w_j/\|w_j\| \rangle$ at $\langle w_j, x_i \rangle = 0$ is $\langle y_i x_i/\|x_i\|, x_a/\|x_a\| "
+              r"\rangle \|x_a\| \geq \mu^{3/2} n_a(w) x_{\min} > 0$, so positives never deactivate and negatives "
+              r"never activate ($\mathcal{N}_-$ the reverse).",
+    quote=r"$\mathbf{x}_a(\mathbf{w}_j)$ will change its value only finitely many times.",
+    reading=r"Checked on the exact gradient flow up to $2T$ (Theorem 9): per neuron at most $n$ changes of "
+            r"$x_a(w_j)$, for $j \in \mathcal{N}_+$ only activations of positive and deactivations of negative "
+            r"samples ($\mathcal{N}_-$ the reverse), each sample at most once; (27)-(28) are checked at the events "
+            r"where a sample crosses a neuron's boundary.",
     assumptions=("orthogonal-separability", "balanced-init", "linear-loss"),
     expected_verdict="gap",
-    correction="(28) '> 0' fails when n_a(w_j) = 0 although w_j is not in S_dead (w_j on the boundary of S_dead, "
-               "where a neuron that deactivates its last sample stops): there x_a = 0 and the rate is 0. Repair: "
-               "such a neuron is frozen (x_a = 0), so it changes nothing; treat it with S_dead. The constant can "
-               "be sharpened to mu n_a x_min, since <y_i x_i/||x_i||, x_a> >= mu sum_{active} ||x_k||.",
+    correction=r"(28)'s '$> 0$' fails when $n_a(w_j) = 0$ although $w_j \notin \mathcal{S}_{dead}$ ($w_j$ on the "
+               r"boundary of $\mathcal{S}_{dead}$, where a neuron that deactivates its last sample stops): there "
+               r"$x_a = 0$ and the rate is 0. Repair: such a neuron is frozen ($x_a = 0$), so it changes nothing; "
+               r"treat it with $\mathcal{S}_{dead}$. The constant can be sharpened to $\mu\, n_a x_{\min}$, since "
+               r"$\langle y_i x_i/\|x_i\|, x_a \rangle \geq \mu \sum_{\text{active } k} \|x_k\|$.",
     instance_arrays=("X", "y", "W0", "v0"),
     evaluate=claim1_outcome,
     instance_bounds=BOUNDS,
@@ -514,8 +535,13 @@ def lemma7_holds(inst) -> Evaluation:
 LEMMA7 = register(Claim(
     id="lemma-7",
     paper_ref="Lemma 7",
-    statement="There exists zeta > 0 s.t. max_{j in N_+} cos(w_j(0), x_-) <= sqrt(1 - zeta) and "
-              "max_{j in N_-} cos(w_j(0), x_+) <= sqrt(1 - zeta) (eq. (29)).",
+    statement=r"There exists $\zeta > 0$ s.t. $\max_{j \in \mathcal{N}_+} \cos(w_j(0), x_-) \leq \sqrt{1 - \zeta}$ "
+              r"and $\max_{j \in \mathcal{N}_-} \cos(w_j(0), x_+) \leq \sqrt{1 - \zeta}$ (eq. (29)).",
+    quote=r"*There exists $\zeta > 0$ s.t.* $$\max_{j \in \mathcal{N}_+} \cos(\mathbf{w}_j(0), \mathbf{x}_-) \leq "
+          r"\sqrt{1 - \zeta}, \quad \max_{j \in \mathcal{N}_-} \cos(\mathbf{w}_j(0), \mathbf{x}_+) \leq \sqrt{1 - "
+          r"\zeta} \quad (29)$$",
+    reading=r"Read for the initial weights of one instance: the suite computes the largest admissible $\zeta = 1 - "
+            r"\max(0, c)^2$, $c$ the largest of the cosines in (29), and checks $\zeta > 0$ under Assumption 3.",
     assumptions=("non-extreme-init",),
     instance_arrays=("X", "y", "W0", "v0"),
     evaluate=lemma7_holds,
@@ -616,8 +642,15 @@ def lemma8_closed_form_matches(X, y, *, squared: bool = True) -> bool:
 LEMMA8 = register(Claim(
     id="lemma-8",
     paper_ref="Lemma 8",
-    statement="Let x_1 be a positive linear combination of y_i x_i s, and let x_2 in S_+^c n S_-^c. Then there "
-              "exist xi > 0 s.t. sup |cos(x_1, x_2)| <= sqrt(1 - xi) (eq. (30)).",
+    statement=r"Let $x_1$ be a positive linear combination of the $y_i x_i$, and let $x_2 \in \mathcal{S}_+^c \cap "
+              r"\mathcal{S}_-^c$. Then there exists $\xi > 0$ s.t. $\sup |\cos(x_1, x_2)| \leq \sqrt{1 - \xi}$ "
+              r"(eq. (30)).",
+    quote=r"*Let $\mathbf{x}_1$ be a positive linear combination of $y_i \mathbf{x}_i$ s, and let $\mathbf{x}_2 "
+          r"\in \mathcal{S}_+^c \cap \mathcal{S}_-^c$ . Then there exist $\xi > 0$ s.t.* $$\sup "
+          r"|\cos(\mathbf{x}_1, \mathbf{x}_2)| \leq \sqrt{1 - \xi}. \quad (30)$$",
+    reading=r"The sup is over all such $x_1$ and $x_2$ for one data set satisfying Assumption 1; the suite checks "
+            r"that the closed form $\xi = \mu^2$ is the largest valid constant (against a constrained optimiser "
+            r"and random pairs) and that it is positive.",
     assumptions=("orthogonal-separability",),
     instance_arrays=("X", "y"),
     evaluate=evaluate_lemma8,
@@ -724,14 +757,21 @@ def claim2_outcome(inst, *, frozen_count: bool, scale: float = 1.0) -> Evaluatio
 CLAIM2 = register(Claim(
     id="claim-2",
     paper_ref="Claim 2",
-    statement="x_a(w_j) will change its value within a finite amount of time (for j in N_+ outside S_+ u S_dead: "
-              "within t_1 > 2/(zeta sqrt(mu) x_min) if w_j in S_-, within t_2 > 2/(xi sqrt(mu) x_min) otherwise; "
-              "N_- symmetrically).",
+    statement=r"$x_a(w_j)$ will change its value within a finite amount of time (for $j \in \mathcal{N}_+$ outside "
+              r"$\mathcal{S}_+ \cup \mathcal{S}_{dead}$: within $t_1 > 2/(\zeta \sqrt{\mu}\, x_{\min})$ if $w_j "
+              r"\in \mathcal{S}_-$, within $t_2 > 2/(\xi \sqrt{\mu}\, x_{\min})$ otherwise; $\mathcal{N}_-$ "
+              r"symmetrically).",
+    quote=r"$\mathbf{x}_a(\mathbf{w}_j)$ will change its value within a finite amount of time.",
+    reading=r"Read with the times its proof gives: on the exact flow up to $2T$, every stretch of constant "
+            r"$x_a(w_j)$ of a neuron outside its own class's cone and $\mathcal{S}_{dead}$ ends within $t_1 = "
+            r"2/(\zeta \sqrt{\mu}\, x_{\min})$ if $w_j$ is in the other class's cone and within $t_2 = 2/(\xi "
+            r"\sqrt{\mu}\, x_{\min})$ otherwise.",
     assumptions=("orthogonal-separability", "balanced-init", "non-extreme-init", "small-init", "linear-loss"),
     expected_verdict="erratum",
-    correction="x_a(w_j) changes within t_1 (w_j in the other class's cone) or t_2 (otherwise) whenever w_j "
-               "activates at least one sample and is outside its own class's cone; a w_j that activates none "
-               "(S_dead or its boundary) is frozen. Measured stretches are far shorter than t_1, t_2.",
+    correction=r"$x_a(w_j)$ changes within $t_1$ ($w_j$ in the other class's cone) or $t_2$ (otherwise) whenever "
+               r"$w_j$ activates at least one sample and is outside its own class's cone; a $w_j$ that activates "
+               r"none ($\mathcal{S}_{dead}$ or its boundary) is frozen. Measured stretches are far shorter than "
+               r"$t_1$, $t_2$.",
     counterexample_summary="a neuron that deactivates its last active sample stops on that sample's boundary "
                            "with x_a = 0, outside S_+, S_- and S_dead, and x_a never changes again",
     instance_arrays=("X", "y", "W0", "v0"),
@@ -818,16 +858,25 @@ def stretch_samples(inst, cone_kind: str, points: int = 3):
 EQ32 = register(Claim(
     id="eq-32",
     paper_ref="Eq. (32)",
-    statement="For j in N_+ with w_j in S_- and t in [t_0, t_0 + t_1]: d/dt cos(w_j(t), x_-) <= "
-              "-zeta n_a(w_j(t)) ||x_-|| <= -zeta sqrt(mu) x_min (from (31), Lemma 6 and Lemma 7).",
+    statement=r"For $j \in \mathcal{N}_+$ with $w_j \in \mathcal{S}_-$ and $t \in [t_0, t_0 + t_1]$: $\frac{d}{dt} "
+              r"\cos(w_j(t), x_-) \leq -\zeta\, n_a(w_j(t)) \|x_-\| \leq -\zeta \sqrt{\mu}\, x_{\min}$ (from (31), "
+              r"Lemma 6 and Lemma 7).",
+    quote=r"This formula, together with Lemma 6 and Lemma 7, shows that for any $t \in [t_0, t_0 + t_1]$ , "
+          r"$$\frac{d}{dt} \cos(\mathbf{w}_j(t), \mathbf{x}_-) \leq -\zeta n_a(\mathbf{w}_j(t)) \|\mathbf{x}_-\| "
+          r"\leq -\zeta \sqrt{\mu} x_{\min}. \quad (32)$$",
+    reading=r"$\frac{d}{dt}\cos$ is (31) (confirmed by central differences on the exact flow) at sampled times of "
+            r"stretches of $j \in \mathcal{N}_+$ in $\mathcal{S}_-$ ($\mathcal{N}_-$ mirrored), with $\zeta$ the "
+            r"largest constant of Lemma 7; the outer bound is checked along the stretch, the middle one at $t = "
+            r"0$.",
     assumptions=("orthogonal-separability", "balanced-init", "non-extreme-init"),
     expected_verdict="gap",
-    correction="The middle term is wrong: -(1 - cos^2)||x_-|| <= -zeta n_a ||x_-|| fails whenever zeta n_a > "
-               "1 - cos^2 (e.g. n_- >= 2 at t = 0 for the neuron that defines zeta), and Lemma 7 bounds the "
-               "cosine at t = 0 only. Repair: in S_- the cosine lies in (0, cos(w_j(0), x_-)] ((31) makes it "
-               "decrease; <w_j, x_-> > 0 there; a neuron of N_+ in S_- has been there since t = 0), so "
-               "1 - cos^2 >= zeta, and with Lemma 6, ||x_-|| >= sqrt(mu) n_- x_min: -(1 - cos^2)||x_-|| <= "
-               "-zeta ||x_-|| <= -zeta sqrt(mu) x_min. The outer inequality holds.",
+    correction=r"The middle term is wrong: $-(1 - \cos^2)\|x_-\| \leq -\zeta\, n_a \|x_-\|$ fails whenever "
+               r"$\zeta\, n_a > 1 - \cos^2$ (e.g. $n_- \geq 2$ at $t = 0$ for the neuron that defines $\zeta$), "
+               r"and Lemma 7 bounds the cosine at $t = 0$ only. Repair: in $\mathcal{S}_-$ the cosine lies in $(0, "
+               r"\cos(w_j(0), x_-)]$ ((31) makes it decrease; $\langle w_j, x_- \rangle > 0$ there; a neuron of "
+               r"$\mathcal{N}_+$ in $\mathcal{S}_-$ has been there since $t = 0$), so $1 - \cos^2 \geq \zeta$, and "
+               r"with Lemma 6, $\|x_-\| \geq \sqrt{\mu}\, n_- x_{\min}$: $-(1 - \cos^2)\|x_-\| \leq -\zeta \|x_-\| "
+               r"\leq -\zeta \sqrt{\mu}\, x_{\min}$. The outer inequality holds.",
     instance_arrays=("X", "y", "W0", "v0"),
     evaluate=lambda inst: Evaluation(holds=eq32_outer_holds(inst)),
     instance_bounds=BOUNDS,
@@ -909,14 +958,22 @@ def test_eq32_negative_control():
 EQ34 = register(Claim(
     id="eq-34",
     paper_ref="Eq. (34)",
-    statement="For w_j in S_+^c n S_-^c n S_dead^c and x_a fixed on [t_0, t_0 + t_2]: d/dt cos(w_j(t), "
-              "x_a(w_j(t_0))) >= xi sqrt(mu) x_min (from (33), Lemma 6 and Lemma 8).",
+    statement=r"For $w_j \in \mathcal{S}_+^c \cap \mathcal{S}_-^c \cap \mathcal{S}_{dead}^c$ and $x_a$ fixed on "
+              r"$[t_0, t_0 + t_2]$: $\frac{d}{dt} \cos(w_j(t), x_a(w_j(t_0))) \geq \xi \sqrt{\mu}\, x_{\min}$ "
+              r"(from (33), Lemma 6 and Lemma 8).",
+    quote=r"Similarly, Lemma 6 and Lemma 8 implies that $$\frac{d}{dt} \cos(\mathbf{w}_j(t), "
+          r"\mathbf{x}_a(\mathbf{w}_j(t_0))) \geq \xi \sqrt{\mu} x_{\min}, \quad \forall t \in [t_0, t_0 + t_2] "
+          r"\quad (34)$$",
+    reading=r"Checked at sampled times of every stretch of the exact flow outside $\mathcal{S}_+$, $\mathcal{S}_-$ "
+            r"and $\mathcal{S}_{dead}$, with the rate from (33) (confirmed by central differences) and $\xi = "
+            r"\mu^2$ (Lemma 8); that set includes the boundary of $\mathcal{S}_{dead}$, where $n_a = 0$.",
     assumptions=("orthogonal-separability", "balanced-init"),
     expected_verdict="gap",
-    correction="(34) needs n_a(w_j) >= 1: for w_j on the boundary of S_dead (outside S_dead, nothing active) "
-               "x_a = 0, the rate is 0 and the cosine is undefined. Repair: such a neuron is frozen; treat it "
-               "with S_dead. With n_a >= 1, Lemma 8 applies along the whole stretch (w_j stays outside S_+ "
-               "and S_-) and (34) holds.",
+    correction=r"(34) needs $n_a(w_j) \geq 1$: for $w_j$ on the boundary of $\mathcal{S}_{dead}$ (outside "
+               r"$\mathcal{S}_{dead}$, nothing active) $x_a = 0$, the rate is 0 and the cosine is undefined. "
+               r"Repair: such a neuron is frozen; treat it with $\mathcal{S}_{dead}$. With $n_a \geq 1$, Lemma 8 "
+               r"applies along the whole stretch ($w_j$ stays outside $\mathcal{S}_+$ and $\mathcal{S}_-$) and "
+               r"(34) holds.",
     instance_arrays=("X", "y", "W0", "v0"),
     evaluate=lambda inst: Evaluation(holds=eq34_holds(inst)),
     instance_bounds=BOUNDS,

@@ -216,31 +216,51 @@ def evaluate_bayes_bounded(inst, *, labels_swapped: bool = False) -> Evaluation:
 EQ6 = register(Claim(
     id="eq-6-risk-identity",
     paper_ref="Eq. (6)",
-    statement="R_l(f) = E[-y f(x)] = sum_i [P(x_i, y=1)(-f(x_i)) + P(x_i, y=-1) f(x_i)] "
-              "= sum_i P(x=x_i)[p_i(-f(x_i)) + (1-p_i) f(x_i)] = sum_i P(x=x_i)(1-2p_i) f(x_i)  (eqs (3)-(6))",
+    statement=r"$R_l(f) = E[-y f(x)] = \sum_i [P(x_i, y=1)(-f(x_i)) + P(x_i, y=-1) f(x_i)] = \sum_i "
+              r"P(x=x_i)[p_i(-f(x_i)) + (1-p_i) f(x_i)] = \sum_i P(x=x_i)(1-2p_i) f(x_i)$ (eqs (3)-(6))",
+    quote=r"$$R_l(f) = E_{\mathbf{x} \in \mathcal{X}, y \in \mathcal{Y}}[-yf(\mathbf{x})] \quad (3)$$ $$= \sum_i "
+          r"[P(\mathbf{x} = \mathbf{x}_i, y = 1) \times (-f(\mathbf{x}_i)) + P(\mathbf{x} = \mathbf{x}_i, y = -1) "
+          r"\times f(\mathbf{x}_i)] \quad (4)$$ $$= \sum_i P(\mathbf{x} = \mathbf{x}_i)[p_i \times "
+          r"(-f(\mathbf{x}_i)) + (1 - p_i) \times f(\mathbf{x}_i)] \quad (5)$$ $$= \sum_i P(\mathbf{x} = "
+          r"\mathbf{x}_i)(1 - 2p_i)f(\mathbf{x}_i) \quad (6)$$",
+    reading=r"Read for a distribution on finitely many atoms $x_i$ with $p_i = P(y = 1 \mid x = x_i)$: the "
+            r"equalities are checked symbolically per atom and (3) also by Monte Carlo.",
 ))
 EQ7 = register(Claim(
     id="eq-7-minimising-sequences",
     paper_ref="Eq. (7)",
-    statement="R_l(f) is minimized when f(x_i) -> +inf if p_i > 1/2 and f(x_i) -> -inf if p_i < 1/2.",
+    statement=r"$R_l(f)$ is minimized when $f(x_i) \to +\infty$ if $p_i > 1/2$ and $f(x_i) \to -\infty$ if $p_i < "
+              r"1/2$.",
+    quote=r"This value is minimized when $$f(\mathbf{x}_i) \rightarrow \begin{cases} +\infty & \text{if } p_i > "
+          r"\frac{1}{2} \\ -\infty & \text{if } p_i < \frac{1}{2} \end{cases}, \quad (7)$$",
+    reading=r"$R_l$ is linear in $f$, so its infimum is $-\infty$ and never attained; 'minimized when' is read for "
+            r"sequences $f_k$: one obeying (7) on every atom with $P(x_i) > 0$ and $p_i \neq 1/2$ is minimising "
+            r"($R_l(f_k) \to \inf R_l$), and, as the argument uses it, every minimising sequence obeys (7).",
     expected_verdict="gap",
-    correction="Sequences obeying (7) do drive R_l to its infimum (-inf), but the infimum is never "
-               "attained (no minimiser exists) and the converse fails: a minimising sequence need not "
-               "obey (7) at every atom (f_k = (k, 0) on two atoms with p = (1, 1) is minimising). "
-               "The Bayes-consistency conclusion needs the converse; see appendix-a-bayes-consistency. "
-               "At p_i = 1/2 the atom contributes 0 for every f, and (7) rightly says nothing.",
+    correction=r"Sequences obeying (7) do drive $R_l$ to its infimum ($-\infty$), but the infimum is never "
+               r"attained (no minimiser exists) and the converse fails: a minimising sequence need not obey (7) at "
+               r"every atom ($f_k = (k, 0)$ on two atoms with $p = (1, 1)$ is minimising). The Bayes-consistency "
+               r"conclusion needs the converse; see appendix-a-bayes-consistency. At $p_i = 1/2$ the atom "
+               r"contributes 0 for every $f$, and (7) rightly says nothing.",
 ))
 EQ8 = register(Claim(
     id="eq-8-sign-rule",
     paper_ref="Eq. (8)",
-    statement="(7) holds, 'or equivalently' sgn(f(x_i)) = +1 if P(y=1|x_i) > P(y=-1|x_i) and -1 if <. "
-              "Read for a sequence f_k (the only reading in which (7) means anything): f_k obeys (7) "
-              "exactly when sgn f_k(x_i) is the Bayes decision for all large k.",
+    statement=r"(7) holds, 'or equivalently' $\mathrm{sgn}(f(x_i)) = +1$ if $P(y=1 \mid x_i) > P(y=-1 \mid x_i)$ "
+              r"and $-1$ if $<$. Read for a sequence $f_k$ (the only reading in which (7) means anything): $f_k$ "
+              r"obeys (7) exactly when $\mathrm{sgn} f_k(x_i)$ is the Bayes decision for all large $k$.",
+    quote=r"or equivalently $$\text{sgn}(f(\mathbf{x}_i)) = \begin{cases} +1 & \text{if } P(y_i = 1|\mathbf{x}_i) "
+          r"> P(y_i = -1|\mathbf{x}_i) \\ -1 & \text{if } P(y_i = 1|\mathbf{x}_i) < P(y_i = -1|\mathbf{x}_i) "
+          r"\end{cases}, \quad (8)$$ which is exactly Bayes optimal decision rule.",
+    reading=r"'Equivalently' is read for sequences $f_k$: $f_k$ obeys (7) exactly when, for all large $k$, "
+            r"$\mathrm{sgn} f_k(x_i)$ is the Bayes decision on every atom with $P(x_i) > 0$ and $p_i \neq 1/2$ "
+            r"(checked on affine sequences $f_k = k a + c$).",
     expected_verdict="erratum",
-    correction="(7) implies (8) for all large k (a sequence with f_k(x_i) -> +-inf with the Bayes sign has "
-               "the Bayes sign on every atom with p_i != 1/2 from some k on), but (8) does not imply (7): "
-               "the constant sequence f_k = sgn(2p - 1) obeys (8) at every k, stays bounded, and has finite "
-               "risk, while inf R_l = -inf whenever some atom of positive mass has p_i != 1/2.",
+    correction=r"(7) implies (8) for all large $k$ (a sequence with $f_k(x_i) \to \pm\infty$ with the Bayes sign "
+               r"has the Bayes sign on every atom with $p_i \neq 1/2$ from some $k$ on), but (8) does not imply "
+               r"(7): the constant sequence $f_k = \mathrm{sgn}(2p - 1)$ obeys (8) at every $k$, stays bounded, "
+               r"and has finite risk, while $\inf R_l = -\infty$ whenever some atom of positive mass has $p_i \neq "
+               r"1/2$.",
     counterexample_summary="one atom of mass 1 with p = 0 and the constant sequence f_k = -1 (a = 0, c = -1): "
                            "it obeys (8) at every k but not (7) (f_k stays bounded; R_l = 1 > inf R_l = -inf)",
     instance_arrays=("px", "p", "a", "c"),
@@ -250,18 +270,24 @@ EQ8 = register(Claim(
 BAYES = register(Claim(
     id="appendix-a-bayes-consistency",
     paper_ref="Appendix A",
-    statement="The linear loss is Bayes consistent: minimizing R_l recovers Bayes' optimal decision "
-              "rule (8) (Appendix A; Section 3). Read as the paper does, for unbounded scores: every "
-              "minimising sequence (R_l(f_k) -> inf R_l) ends up deciding as the Bayes rule.",
+    statement=r"The linear loss is Bayes consistent: minimizing $R_l$ recovers Bayes' optimal decision rule (8) "
+              r"(Appendix A; Section 3). Read as the paper does, for unbounded scores: every minimising sequence "
+              r"($R_l(f_k) \to \inf R_l$) ends up deciding as the Bayes rule.",
+    quote="The linear loss is also a suitable classification loss, as it is Bayes consistent (see Section A): "
+          "minimizing it recovers Bayes’ optimal decision rule.",
+    reading=r"Read for unbounded scores, as the paper trains them: every minimising sequence ($R_l(f_k) \to \inf "
+            r"R_l$) has, for all large $k$, $\mathrm{sgn} f_k(x_i)$ equal to the Bayes decision on every atom with "
+            r"$P(x_i) > 0$ and $p_i \neq 1/2$; only a strictly wrong sign counts as a failure.",
     expected_verdict="erratum",
-    correction="Unbounded scores: false, in the paper's reading and in the standard sense (R_l(f_k) -> inf R_l "
-               "does not force the 0-1 risk to the Bayes risk), since R_l is unbounded below and a minimising "
-               "sequence may keep a strictly wrong sign on an atom. Corrected: (i) over bounded scores "
-               "|f| <= B the minimiser of R_l exists, is unique on atoms with P(x_i) > 0 and p_i != 1/2, and "
-               "equals B sgn(2p_i - 1), the Bayes rule, so minimising recovers it; (ii) pointwise the linear "
-               "loss is classification-calibrated (Bartlett, Jordan & McAuliffe): for p != 1/2 the infimum "
-               "of (1-2p)a over wrong-sign scores is 0 > -inf = the infimum over all scores. Their "
-               "calibration-implies-consistency theorem needs a loss bounded below, which this one is not.",
+    correction=r"Unbounded scores: false, in the paper's reading and in the standard sense ($R_l(f_k) \to \inf "
+               r"R_l$ does not force the 0-1 risk to the Bayes risk), since $R_l$ is unbounded below and a "
+               r"minimising sequence may keep a strictly wrong sign on an atom. Corrected: (i) over bounded scores "
+               r"$|f| \leq B$ the minimiser of $R_l$ exists, is unique on atoms with $P(x_i) > 0$ and $p_i \neq "
+               r"1/2$, and equals $B\, \mathrm{sgn}(2p_i - 1)$, the Bayes rule, so minimising recovers it; (ii) "
+               r"pointwise the linear loss is classification-calibrated (Bartlett, Jordan & McAuliffe): for $p "
+               r"\neq 1/2$ the infimum of $(1-2p)a$ over wrong-sign scores is $0 > -\infty$ = the infimum over all "
+               r"scores. Their calibration-implies-consistency theorem needs a loss bounded below, which this one "
+               r"is not.",
     counterexample_summary="three atoms of mass 1/3 with p = (0, 0, 0): f_k = (0, 1, -k) is minimising "
                            "(R_l = -k/3 -> -inf) but keeps the strictly wrong sign +1 on the second atom, where "
                            "Bayes says -1 (excess 0-1 risk 1/3 in the limit)",

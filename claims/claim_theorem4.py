@@ -440,11 +440,19 @@ _INSTANCE = dict(instance_arrays=("X", "y", "W0", "v0"), instance_bounds=RELU_BO
 EQ2 = register(Claim(
     id="eq-2-network",
     paper_ref="Eq. (2)",
-    statement="f(x; theta) = v^T sigma(W^T x) = sum_j v_j sigma(<w_j, x>) with W = [w_1, ..., w_h]^T.",
+    statement=r"$f(x; \theta) = v^\top \sigma(W^\top x) = \sum_j v_j \sigma(\langle w_j, x \rangle)$ with $W = "
+              r"[w_1, \dots, w_h]^\top$.",
+    quote=r"$$f(\mathbf{x}; \boldsymbol{\theta}) = \mathbf{v}^T \sigma(\mathbf{W}^\top \mathbf{x}) = \sum_{j=1}^h "
+          r"v_j \sigma(\langle \mathbf{w}_j, \mathbf{x} \rangle), \quad \mathcal{L}(\boldsymbol{\theta}) = "
+          r"\sum_{i=1}^n -y_i f(\mathbf{x}_i, \boldsymbol{\theta}), \quad (2)$$ where $\mathbf{v} = [v_1, \dots, "
+          r"v_h]^\top$ and $\mathbf{W} = [\mathbf{w}_1, \dots, \mathbf{w}_h]^\top$",
+    reading=r"$w_j \in \mathbb{R}^d$, so $W = [w_1, \dots, w_h]^\top$ is the $h \times d$ matrix with rows $w_j$; "
+            r"the two printed expressions for $f$ are compared as matrix expressions on instances.",
     expected_verdict="erratum",
-    correction="With W = [w_1, ..., w_h]^T (h x d, rows w_j) the features are sigma(W x): "
-               "f(x) = v^T sigma(W x) = sum_j v_j sigma(<w_j, x>). Equivalently keep sigma(W^T x) with "
-               "W = [w_1, ..., w_h] (d x h, columns w_j), the convention of Appendix D.3 (W_+- = [w_j]).",
+    correction=r"With $W = [w_1, \dots, w_h]^\top$ ($h \times d$, rows $w_j$) the features are $\sigma(W x)$: "
+               r"$f(x) = v^\top \sigma(W x) = \sum_j v_j \sigma(\langle w_j, x \rangle)$. Equivalently keep "
+               r"$\sigma(W^\top x)$ with $W = [w_1, \dots, w_h]$ ($d \times h$, columns $w_j$), the convention of "
+               r"Appendix D.3 ($W_\pm = [w_j]$).",
     counterexample_summary="one neuron in d = 2 (h = 1): W = [w_1]^T is 1 x 2, so W^T x is undefined for x in R^2",
     evaluate=evaluate_eq2,
     **_INSTANCE,
@@ -452,7 +460,14 @@ EQ2 = register(Claim(
 LIMITS = register(Claim(
     id="theorem-4-limits",
     paper_ref="Theorem 4",
-    statement="Under Assumptions 1, 2 and 3, v_bar = lim v(t)/||v(t)|| and W_bar = lim W(t)/||W(t)|| exist.",
+    statement=r"Under Assumptions 1, 2 and 3, $\bar{v} = \lim v(t)/\|v(t)\|$ and $\bar{W} = \lim W(t)/\|W(t)\|$ "
+              r"exist.",
+    quote=r"Under Assumptions 1, 2 and 3, $\bar{\mathbf{v}} = \lim_{t \rightarrow \infty} "
+          r"\frac{\mathbf{v}(t)}{\|\mathbf{v}(t)\|}$ , $\bar{\mathbf{W}} = \lim_{t \rightarrow \infty} "
+          r"\frac{\mathbf{W}(t)}{\|\mathbf{W}(t)\|}$ exist.",
+    reading=r"$\|W\|$ is the Frobenius norm. The limits are predicted in closed form from the state at the "
+            r"alignment time $t_a$ (Appendix D.3), and the flow's directions must be within $10^{-9}$ of them at a "
+            r"late time.",
     assumptions=_ASSUMPTIONS,
     evaluate=evaluate_limits,
     **_INSTANCE,
@@ -460,16 +475,26 @@ LIMITS = register(Claim(
 COLLAPSE = register(Claim(
     id="theorem-4-directional-collapse",
     paper_ref="Theorem 4",
-    statement="There exist s_+-(t) >= 0 and unit u_+-(t) with phi(x_i) - <s_+(t) x_+, x_i> u_+(t) -> 0 for "
-              "y_i = +1 and phi(x_i) - <s_-(t) x_-, x_i> u_-(t) -> 0 for y_i = -1.",
+    statement=r"There exist $s_\pm(t) \geq 0$ and unit $u_\pm(t)$ with $\phi(x_i) - \langle s_+(t) x_+, x_i "
+              r"\rangle u_+(t) \to 0$ for $y_i = +1$ and $\phi(x_i) - \langle s_-(t) x_-, x_i \rangle u_-(t) \to "
+              r"0$ for $y_i = -1$.",
+    quote=r"$$\phi_{\mathbf{W}(t), \mathbf{v}(t)}(\mathbf{x}_i) - \langle s_+(t) \mathbf{x}_+, \mathbf{x}_i "
+          r"\rangle \mathbf{u}_+(t) \xrightarrow{t \rightarrow \infty} \mathbf{0}, \quad \forall \mathbf{x}_i "
+          r"\text{ s.t. } y_i = +1$$ $$\phi_{\mathbf{W}(t), \mathbf{v}(t)}(\mathbf{x}_i) - \langle s_-(t) "
+          r"\mathbf{x}_-, \mathbf{x}_i \rangle \mathbf{u}_-(t) \xrightarrow{t \rightarrow \infty} \mathbf{0}, "
+          r"\quad \forall \mathbf{x}_i \text{ s.t. } y_i = -1.$$",
+    reading=r"Read existentially: some choice of $s_\pm(t) \geq 0$ and unit $u_\pm(t)$ makes every difference tend "
+            r"to $0$ in Euclidean norm (absolute, not relative to the size of the features); the suite measures "
+            r"the least-squares floor over all choices of $s_\pm u_\pm$ for each class whose group keeps a live "
+            r"neuron.",
     assumptions=_ASSUMPTIONS,
     expected_verdict="erratum",
-    correction="The absolute difference does not tend to 0: for every choice of s u it tends to the constant "
-               "W(t_a) P_perp x_i (P_perp orthogonal to x_+-), nonzero when d >= 2 and a class has non-parallel "
-               "samples. With s_+ u_+ = v_{N+}, s_- u_- = -v_{N-} and x_+- read as x_+-/||x_+-||: "
-               "phi(x_i)/s_+-(t) - <x_+-/||x_+-||, x_i> u_+-(t) -> 0 like e^{-||x_+-|| t}, for every class whose "
-               "group keeps a live neuron (if every neuron of a group dies, as Assumptions 1-3 allow, no s, u "
-               "satisfy the bullets jointly).",
+    correction=r"The absolute difference does not tend to 0: for every choice of $s u$ it tends to the constant "
+               r"$W(t_a) P_\perp x_i$ ($P_\perp$ orthogonal to $x_\pm$), nonzero when $d \geq 2$ and a class has "
+               r"non-parallel samples. With $s_+ u_+ = v_{\mathcal{N}_+}$, $s_- u_- = -v_{\mathcal{N}_-}$ and "
+               r"$x_\pm$ read as $x_\pm/\|x_\pm\|$: $\phi(x_i)/s_\pm(t) - \langle x_\pm/\|x_\pm\|, x_i \rangle "
+               r"u_\pm(t) \to 0$ like $e^{-\|x_\pm\| t}$, for every class whose group keeps a live neuron (if "
+               r"every neuron of a group dies, as Assumptions 1-3 allow, no $s$, $u$ satisfy the bullets jointly).",
     counterexample_summary="d = 2, positives (0.5, 0) and 0.5 (cos 0.1, sin 0.1), one neuron: the least-squares "
                            "floor of phi(x_i) - <x_+, x_i> z over all z is 1.249e-4 at t_a + 2/||x_+|| and at "
                            "t_a + 6/||x_+||",
@@ -480,8 +505,13 @@ COLLAPSE = register(Claim(
 FEATURE_LIMITS = register(Claim(
     id="theorem-4-feature-limits",
     paper_ref="Theorem 4",
-    statement="The limits u_bar_+ = lim u_+(t) and u_bar_- = lim u_-(t) exist "
-              "(u_+- constructed from the alignment bullet: s_+ u_+ = v_{N+}, s_- u_- = -v_{N-}).",
+    statement=r"The limits $\bar{u}_+ = \lim u_+(t)$ and $\bar{u}_- = \lim u_-(t)$ exist ($u_\pm$ constructed from "
+              r"the alignment bullet: $s_+ u_+ = v_{\mathcal{N}_+}$, $s_- u_- = -v_{\mathcal{N}_-}$).",
+    quote=r"Moreover, the limits $\bar{\mathbf{u}}_+ = \lim_{t \rightarrow \infty} \mathbf{u}_+(t)$ , "
+          r"$\bar{\mathbf{u}}_- = \lim_{t \rightarrow \infty} \mathbf{u}_-(t)$ exist.",
+    reading=r"$s_\pm$, $u_\pm$ are constructed from the alignment bullet: $s_+ u_+ = v_{\mathcal{N}_+}$, $s_- u_- "
+            r"= -v_{\mathcal{N}_-}$ ($v$ with the other group's entries set to 0); 'exist' is checked against "
+            r"closed-form limits predicted at the alignment time, to $10^{-9}$ at a late time.",
     assumptions=_ASSUMPTIONS,
     evaluate=evaluate_feature_limits,
     **_INSTANCE,
@@ -489,8 +519,12 @@ FEATURE_LIMITS = register(Claim(
 ORTHOGONAL = register(Claim(
     id="theorem-4-orthogonal-means",
     paper_ref="Theorem 4",
-    statement="(Orthogonal class means) <u_bar_+, u_bar_-> = 0; equivalently the class means of the features "
-              "become orthogonal (Appendix B.3's NC2 metric).",
+    statement=r"(Orthogonal class means) $\langle \bar{u}_+, \bar{u}_- \rangle = 0$; equivalently the class means "
+              r"of the features become orthogonal (Appendix B.3's NC2 metric).",
+    quote=r"(Orthogonal class means) $\langle \bar{\mathbf{u}}_+, \bar{\mathbf{u}}_- \rangle = 0$",
+    reading=r"$s_\pm$, $u_\pm$ are constructed from the alignment bullet: $s_+ u_+ = v_{\mathcal{N}_+}$, $s_- u_- "
+            r"= -v_{\mathcal{N}_-}$ ($v$ with the other group's entries set to 0); also checked as orthogonality "
+            r"of the class means of the features after alignment.",
     assumptions=_ASSUMPTIONS,
     evaluate=evaluate_orthogonal,
     **_INSTANCE,
@@ -498,13 +532,18 @@ ORTHOGONAL = register(Claim(
 ALIGNMENT = register(Claim(
     id="theorem-4-alignment",
     paper_ref="Theorem 4",
-    statement="(Alignment of classifier and features) v(t) = s_+(t) u_+(t) - s_-(t) u_-(t), with the s_+-, u_+- "
-              "of the directional-collapse bullet.",
+    statement=r"(Alignment of classifier and features) $v(t) = s_+(t) u_+(t) - s_-(t) u_-(t)$, with the $s_\pm$, "
+              r"$u_\pm$ of the directional-collapse bullet.",
+    quote=r"(Alignment of classifier and features) $\mathbf{v}(t) = s_+(t) \mathbf{u}_+(t) - s_-(t) "
+          r"\mathbf{u}_-(t)$",
+    reading=r"$s_\pm$, $u_\pm$ are those of the directional-collapse bullet, fitted by least squares to the "
+            r"features with $x_\pm$ unnormalised as printed, so the two bullets are checked jointly.",
     assumptions=_ASSUMPTIONS,
     expected_verdict="erratum",
-    correction="The features force s_+- u_+- ~ v_{N+-}/||x_+-|| in the printed collapse bullet, so jointly "
-               "v = ||x_+|| s_+ u_+ - ||x_-|| s_- u_- (+ o(s)); v = s_+ u_+ - s_- u_- holds exactly once the "
-               "collapse bullet uses x_+-/||x_+-||. The two printed bullets agree only if ||x_+|| = ||x_-|| = 1.",
+    correction=r"The features force $s_\pm u_\pm \approx v_{\mathcal{N}_\pm}/\|x_\pm\|$ in the printed collapse "
+               r"bullet, so jointly $v = \|x_+\| s_+ u_+ - \|x_-\| s_- u_-$ ($+\, o(s)$); $v = s_+ u_+ - s_- u_-$ "
+               r"holds exactly once the collapse bullet uses $x_\pm/\|x_\pm\|$. The two printed bullets agree only "
+               r"if $\|x_+\| = \|x_-\| = 1$.",
     counterexample_summary="d = 1, x = (0.5, -0.5), one neuron: ||x_+|| = 0.5, the fitted s_+ u_+ is 2 v_{N+} "
                            "(relative gap 1)",
     evaluate=evaluate_alignment_printed,
@@ -514,12 +553,18 @@ ALIGNMENT = register(Claim(
 RATES = register(Claim(
     id="section-5-2-rates",
     paper_ref="Section 5.2",
-    statement="For linear loss, s_+(t) = Theta(e^{||x_+||^t}), s_-(t) = Theta(e^{||x_-||^t}) (exponent as typeset).",
+    statement=r"For linear loss, $s_+(t) = \Theta(e^{\|x_+\|^t})$, $s_-(t) = \Theta(e^{\|x_-\|^t})$ (exponent as "
+              r"typeset).",
+    quote=r"More concretely, for linear loss, $s_+(t) = \Theta(e^{\|\mathbf{x}_+\|^t})$ , $s_-(t) = "
+          r"\Theta(e^{\|\mathbf{x}_-\|^t})$ .",
+    reading=r"The exponent is read as typeset, $\|x_\pm\|^t$, with $s_\pm$ from the alignment bullet; $\Theta$ is "
+            r"read as: $\log s_\pm(t) - \|x_\pm\|^t$ stays bounded, checked as a spread of at most 2 over four "
+            r"late times.",
     assumptions=_ASSUMPTIONS,
     expected_verdict="erratum",
-    correction="s_+-(t) = Theta(e^{||x_+-|| t}): log s_+-(t) - ||x_+-|| t converges (to log(||x|| ||u_+||) - "
-               "||x|| t_a of the group's linear network, eq. (45)), when the group keeps a live neuron; "
-               "otherwise s_+- is constant after alignment.",
+    correction=r"$s_\pm(t) = \Theta(e^{\|x_\pm\| t})$: $\log s_\pm(t) - \|x_\pm\| t$ converges (to $\log(\|x\| "
+               r"\|u_+\|) - \|x\| t_a$ of the group's linear network, eq. (45)), when the group keeps a live "
+               r"neuron; otherwise $s_\pm$ is constant after alignment.",
     counterexample_summary="d = 1, x = (0.5, -0.5), one neuron (v > 0): log s_+(t) - ||x_+||^t drifts by 30 "
                            "over t_a + 10j/||x_+||, j = 1..4 (it grows like ||x_+|| t)",
     evaluate=evaluate_rates_printed,
@@ -529,12 +574,17 @@ RATES = register(Claim(
 RATIO = register(Claim(
     id="section-5-2-ratio-limit",
     paper_ref="Section 5.2",
-    statement="Unlike logistic loss where lim s_+(t)/s_-(t) exists, the linear loss would not allow this limit.",
+    statement=r"Unlike logistic loss where $\lim s_+(t)/s_-(t)$ exists, the linear loss would not allow this "
+              r"limit.",
+    quote=r"Second, unlike logistic loss where $\lim_{t \rightarrow \infty} s_+(t)/s_-(t)$ exists, the linear loss "
+          r"would not allow this limit.",
+    reading=r"Read as: under Assumptions 1-3, whenever both groups $\mathcal{N}_+$, $\mathcal{N}_-$ are nonempty, "
+            r"$s_+(t)/s_-(t)$ has no finite positive limit ($s_\pm$ from the alignment bullet).",
     assumptions=_ASSUMPTIONS,
     expected_verdict="erratum",
-    correction="log(s_+/s_-) = (||x_+|| - ||x_-||) t + const + o(1) when both groups keep a live neuron: the "
-               "finite limit fails to exist exactly when ||x_+|| != ||x_-||; with ||x_+|| = ||x_-|| it exists "
-               "and is positive.",
+    correction=r"$\log(s_+/s_-) = (\|x_+\| - \|x_-\|) t + \mathrm{const} + o(1)$ when both groups keep a live "
+               r"neuron: the finite limit fails to exist exactly when $\|x_+\| \neq \|x_-\|$; with $\|x_+\| = "
+               r"\|x_-\|$ it exists and is positive.",
     counterexample_summary="d = 1, positives 0.5, 0.5 and negatives -0.5, -0.5, one neuron of each sign: "
                            "||x_+|| = ||x_-|| and log(s_+/s_-) = 0 at t_a + T and t_a + 2T",
     evaluate=evaluate_ratio_printed,
