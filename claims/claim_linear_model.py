@@ -177,13 +177,18 @@ def evaluate_fisher_ridge(inst, direction=lm.fisher_direction) -> Evaluation:
 MEAN_DIFF = register(Claim(
     id="section-3-mean-difference",
     paper_ref="Section 3",
-    statement="arg min_w L(w) = arg max_w w^T (mu_+ - mu_-); the classifier converges in direction "
-              "toward the mean difference mu_+ - mu_- (read over unit-norm w, the only reading in "
-              "which both sets are non-empty).",
+    statement=r"$\arg\min_w L(w) = \arg\max_w w^\top (\mu_+ - \mu_-)$; the classifier converges in direction "
+              r"toward the mean difference $\mu_+ - \mu_-$ (read over unit-norm $w$, the only reading in which "
+              r"both sets are non-empty).",
+    quote=r"Note that $\arg \min_w \mathcal{L}(w) = \arg \max_w w^\top (\mu_+ - \mu_-)$ , where $\mu_\pm$ are "
+          r"mean vectors of positive/negative classes. This implies that classifier converge in direction "
+          r"toward the mean difference direction $\mu_+ - \mu_-$ , instead of the max-margin one.",
+    reading=r"Linear model $f(x; w) = w^\top x$ in (1), both arg-sets taken over unit-norm $w$, any class "
+            r"sizes: $\arg\min_{\|w\| = 1} \mathcal{L}(w) = (\mu_+ - \mu_-)/\|\mu_+ - \mu_-\|$.",
     expected_verdict="erratum",
-    correction="arg min over ||w|| = 1 of L(w) is s/||s|| with s = sum_i y_i x_i = n_+ mu_+ - n_- mu_-, and "
-               "gradient flow w(t) = w0 + t s converges in direction to s. This is the mean-difference "
-               "direction when n_+ = n_- (equal class sizes), not in general.",
+    correction=r"$\arg\min$ over $\|w\| = 1$ of $L(w)$ is $s/\|s\|$ with $s = \sum_i y_i x_i = n_+ \mu_+ - n_- "
+               r"\mu_-$, and gradient flow $w(t) = w_0 + t s$ converges in direction to $s$. This is the "
+               r"mean-difference direction when $n_+ = n_-$ (equal class sizes), not in general.",
     counterexample_summary="X = (12, 0) labelled +1 and (0, 0), (0, 1) labelled -1: the minimiser s = (12, -1) "
                            "is not parallel to mu_+ - mu_- = (12, -0.5) (direction gap 0.041)",
     instance_arrays=("X", "y"),
@@ -197,13 +202,17 @@ MEAN_DIFF = register(Claim(
 NC3 = register(Claim(
     id="section-3-nc3",
     paper_ref="Section 3",
-    statement="The linear loss automatically satisfies NC3: for the linear model trained by gradient flow "
-              "from any w(0), w_c(t)/||w_c(t)|| - (mu_c - mu_G)/||mu_c - mu_G|| -> 0 for both classes "
-              "(Section 2's NC3 with w_+ = w, w_- = -w).",
+    statement=r"The linear loss automatically satisfies NC3: for the linear model trained by gradient flow "
+              r"from any $w(0)$, $w_c(t)/\|w_c(t)\| - (\mu_c - \mu_G)/\|\mu_c - \mu_G\| \to 0$ for both "
+              r"classes (Section 2's NC3 with $w_+ = w$, $w_- = -w$).",
+    quote=r"This observation suggests that linear loss automatically satisfies NC3.",
+    reading=r"For the linear model $f(x; w) = w^\top x$ trained by gradient flow on (1) from any $w(0)$, any "
+            r"class sizes: Section 2's NC3 with $w_+ = w$, $w_- = -w$ holds for both classes as $t \to "
+            r"\infty$.",
     expected_verdict="erratum",
-    correction="With equal class sizes NC3 holds from every start, at rate ||w(t)/||w(t)|| - (mu_+ - mu_-)/"
-               "||mu_+ - mu_-|| || = O(1/t); with n_+ != n_- the limit is ||s/||s|| - (mu_+ - mu_-)/"
-               "||mu_+ - mu_-|| || > 0 in general (s = n_+ mu_+ - n_- mu_-).",
+    correction=r"With equal class sizes NC3 holds from every start, at rate $\|w(t)/\|w(t)\| - (\mu_+ - "
+               r"\mu_-)/\|\mu_+ - \mu_-\|\| = \mathcal{O}(1/t)$; with $n_+ \neq n_-$ the limit is $\|s/\|s\| - "
+               r"(\mu_+ - \mu_-)/\|\mu_+ - \mu_-\|\| > 0$ in general ($s = n_+ \mu_+ - n_- \mu_-$).",
     counterexample_summary="X = (12, 0) labelled +1 and (0, 0), (0, 1) labelled -1, w(0) = 0: Section 2's NC3 "
                            "of w(t) tends to 0.041, not 0",
     instance_arrays=("X", "y", "W0"),
@@ -215,24 +224,36 @@ NC3 = register(Claim(
 BETWEEN = register(Claim(
     id="section-3-between-class-variance",
     paper_ref="Section 3",
-    statement="Maximizing w^T (mu_+ - mu_-) can be viewed as maximizing the between-class variance "
-              "w^T Sigma_B w (over unit w).",
+    statement=r"Maximizing $w^\top (\mu_+ - \mu_-)$ can be viewed as maximizing the between-class variance "
+              r"$w^\top \Sigma_B w$ (over unit $w$).",
+    quote=r"Moreover, maximizing $w^\top (\mu_+ - \mu_-)$ can also be viewed as the maximization of "
+          r"between-class variance.",
+    reading=r"Over unit $w$, any class sizes: the maximiser $(\mu_+ - \mu_-)/\|\mu_+ - \mu_-\|$ of $w^\top "
+            r"(\mu_+ - \mu_-)$ is also the top direction of $\Sigma_B$ (Section 2's, $C = 2$), i.e. it "
+            r"maximises $w^\top \Sigma_B w$.",
 ))
 FISHER = register(Claim(
     id="section-3-fisher-after-nc1",
     paper_ref="Section 3",
-    statement="Once NC1 (shrinkage of within-class variance) occurs, the linear loss plays a role similar "
-              "to Fisher's discriminant [5] (read: Fisher's direction Sigma_W^{-1}(mu_+ - mu_-), the maximiser "
-              "of the Rayleigh quotient (w^T Delta)^2 / w^T Sigma_W w, aligns with the linear-loss direction "
-              "mu_+ - mu_- as Sigma_W -> 0).",
+    statement=r"Once NC1 (shrinkage of within-class variance) occurs, the linear loss plays a role similar to "
+              r"Fisher's discriminant [5] (read: Fisher's direction $\Sigma_W^{-1}(\mu_+ - \mu_-)$, the "
+              r"maximiser of the Rayleigh quotient $(w^\top \Delta)^2 / w^\top \Sigma_W w$, aligns with the "
+              r"linear-loss direction $\mu_+ - \mu_-$ as $\Sigma_W \to 0$).",
+    quote=r"Although this is not exactly the same as Fisher’s linear discriminant [5], which simultaneously "
+          r"maximizes between-class variance and minimizes within-class variance, we argue that our linear "
+          r"loss plays a similar role once NC1, the shrinkage of within-class variance occurs.",
+    reading=r"'A similar role once NC1 occurs' is read as: after within-class shrinkage $x_i \to \mu_c + "
+            r"\varepsilon (x_i - \mu_c)$ with $\varepsilon \to 0$, Fisher's direction $\Sigma_W^{-1}(\mu_+ - "
+            r"\mu_-)$ aligns with $\mu_+ - \mu_-$ (cosine $\to 1$).",
     expected_verdict="erratum",
-    correction="Refuted for Fisher's discriminant as cited: it is invariant under within-class shrinkage "
-               "x_i -> mu_c + eps (x_i - mu_c) (Sigma_W -> eps^2 Sigma_W), so NC1 alone never aligns it with "
-               "mu_+ - mu_-. Holds for the regularised forms: the ridge discriminant "
-               "(Sigma_W + lambda I)^{-1}(mu_+ - mu_-) with fixed lambda > 0 aligns, 1 - cos <= (b/(1-b))^2 "
-               "with b = ||Sigma_W||_2 / lambda < 1, and so does the difference criterion "
-               "max_{||w||=1} w^T Sigma_B w - lambda w^T Sigma_W w (1 - cos <= sin^2 <= (a/(g - a))^2, "
-               "a = lambda ||Sigma_W||_2, g = ||Delta||^2/4), both tending to 0 under NC1.",
+    correction=r"Refuted for Fisher's discriminant as cited: it is invariant under within-class shrinkage $x_i "
+               r"\to \mu_c + \varepsilon (x_i - \mu_c)$ ($\Sigma_W \to \varepsilon^2 \Sigma_W$), so NC1 alone "
+               r"never aligns it with $\mu_+ - \mu_-$. Holds for the regularised forms: the ridge discriminant "
+               r"$(\Sigma_W + \lambda I)^{-1}(\mu_+ - \mu_-)$ with fixed $\lambda > 0$ aligns, $1 - \cos \leq "
+               r"(b/(1-b))^2$ with $b = \|\Sigma_W\|_2 / \lambda < 1$, and so does the difference criterion "
+               r"$\max_{\|w\| = 1} w^\top \Sigma_B w - \lambda w^\top \Sigma_W w$ ($1 - \cos \leq \sin^2 \leq "
+               r"(a/(g - a))^2$, $a = \lambda \|\Sigma_W\|_2$, $g = \|\Delta\|^2/4$), both tending to 0 under "
+               r"NC1.",
     counterexample_summary="d = 2, four points per class, axis-aligned anisotropic within-class spread: "
                            "cos(Fisher direction, mu_+ - mu_-) = 0.857 at every shrinkage factor",
     instance_arrays=("X", "y"),

@@ -374,9 +374,27 @@ _RELU_ASSUMPTIONS = PAPER_ASSUMPTIONS + DYNAMICS_ASSUMPTIONS
 DECOUPLING = register(Claim(
     id="appendix-d3-decoupling",
     paper_ref="Appendix D.3",
-    statement="After alignment L = -sum_{N+} sum_{I+} v_j w_j^T x_i + sum_{N-} sum_{I-} v_j w_j^T x_i "
-              "= -sum_{I+} v_+^T W_+^T x_i + sum_{I-} v_-^T W_-^T x_i = -v_+^T W_+^T x_+ - v_-^T W_-^T (-x_-), "
-              "so N_+ and N_- are decoupled two-layer linear networks trained by the linear loss.",
+    statement=r"After alignment $L = -\sum_{j \in \mathcal{N}_+} \sum_{i \in \mathcal{I}_+} v_j w_j^\top x_i + "
+              r"\sum_{j \in \mathcal{N}_-} \sum_{i \in \mathcal{I}_-} v_j w_j^\top x_i = -\sum_{i \in "
+              r"\mathcal{I}_+} v_+^\top W_+^\top x_i + \sum_{i \in \mathcal{I}_-} v_-^\top W_-^\top x_i = "
+              r"-v_+^\top W_+^\top x_+ - v_-^\top W_-^\top (-x_-)$, so $\mathcal{N}_+$ and $\mathcal{N}_-$ are "
+              r"decoupled two-layer linear networks trained by the linear loss.",
+    quote=r"$$\begin{aligned} \mathcal{L}(\mathbf{v}, \mathbf{W}) &= \sum_{j=1}^h \sum_{i=1}^n -y_i v_j "
+          r"\sigma(\mathbf{w}_j^\top \mathbf{x}_i) \\ &= - \sum_{j \in \mathcal{N}_+} \sum_{i \in "
+          r"\mathcal{I}_+} v_j \mathbf{w}_j^\top \mathbf{x}_i + \sum_{j \in \mathcal{N}_-} \sum_{i \in "
+          r"\mathcal{I}_-} v_j \mathbf{w}_j^\top \mathbf{x}_i \\ &= - \sum_{i \in \mathcal{I}_+} "
+          r"\mathbf{v}_+^\top \mathbf{W}_+^\top \mathbf{x}_i + \sum_{i \in \mathcal{I}_-} \mathbf{v}_-^\top "
+          r"\mathbf{W}_-^\top \mathbf{x}_i \\ &= -\mathbf{v}_+^\top \mathbf{W}_+^\top \mathbf{x}_+ - "
+          r"\mathbf{v}_-^\top \mathbf{W}_-^\top (-\mathbf{x}_-) \end{aligned}$$ where $\mathbf{W}_\pm = "
+          r"[\mathbf{w}_j]_{j \in \mathcal{N}_\pm}$ , $\mathbf{v}_\pm = [v_j]_{j \in \mathcal{N}_\pm}^\top$ . "
+          r"In other words, neurons in $\{\mathbf{w}_j, v_j\}_{j \in \mathcal{N}_+}$ are fully decoupled from "
+          r"those in $\{\mathbf{w}_j, v_j\}_{j \in \mathcal{N}_-}$ , and the dynamics of each set of neurons "
+          r"can be fully described by analyzing the behavior of two-layer linear networks trained by linear "
+          r"loss.",
+    reading=r"Checked on the exact ReLU flow (Assumptions 1-3) just after the alignment time of Theorem 9, "
+            r"with dead neurons left out of $\mathcal{N}_\pm$ (the paper's 'no dead neuron'): every line of "
+            r"the chain equals $\mathcal{L}$, and from then on each group follows the linear network (35), "
+            r"with input $x_+$, or $x_-$ and output weights $-v_-$.",
     assumptions=_RELU_ASSUMPTIONS,
     instance_arrays=("X", "y", "W0", "v0"),
     evaluate=evaluate_decoupling,
@@ -385,35 +403,73 @@ DECOUPLING = register(Claim(
 EQ36 = register(Claim(
     id="eq-36-linear-flow",
     paper_ref="Eq. (36)",
-    statement="Gradient flow on (35) L = -v^T W^T x is dv/dt = W^T x, dW/dt = x v^T.",
+    statement=r"Gradient flow on (35), $\hat{L} = -v^\top W^\top x$, is $dv/dt = W^\top x$, $dW/dt = x "
+              r"v^\top$.",
+    quote=r"If we train $\mathbf{v}, \mathbf{W}$ by GF, then $$\frac{d}{dt} \mathbf{v} = \mathbf{W}^\top "
+          r"\mathbf{x}, \quad \frac{d}{dt} \mathbf{W} = \mathbf{x} \mathbf{v}^\top \quad (36)$$",
 ))
 EQ37 = register(Claim(
     id="eq-37-38-norm-rates",
     paper_ref="Eq. (37)",
-    statement="d||v||/dt = v^T W^T x/||v|| (37) and d||W||/dt = tr(W^T x v^T)/||W|| = v^T W^T x/||W|| (38).",
+    statement=r"$d\|v\|/dt = v^\top W^\top x/\|v\|$ (37) and $d\|W\|/dt = \mathrm{tr}(W^\top x v^\top)/\|W\| = "
+              r"v^\top W^\top x/\|W\|$ (38).",
+    quote=r"$$\frac{d}{dt} \|\mathbf{v}\| = \frac{\mathbf{v}^\top \frac{d\mathbf{v}}{dt}}{\|\mathbf{v}\|} = "
+          r"\frac{\mathbf{v}^\top \mathbf{W}^\top \mathbf{x}}{\|\mathbf{v}\|}, \quad (37)$$ $$\frac{d}{dt} "
+          r"\|\mathbf{W}\| = \frac{\text{tr}(\mathbf{W}^\top \frac{d\mathbf{W}}{dt})}{\|\mathbf{W}\|} = "
+          r"\frac{\text{tr}(\mathbf{W}^\top \mathbf{x} \mathbf{v}^\top)}{\|\mathbf{W}\|} = "
+          r"\frac{\mathbf{v}^\top \mathbf{W}^\top \mathbf{x}}{\|\mathbf{W}\|}. \quad (38)$$",
+    reading=r"$\|W\|$ is the Frobenius norm; both identities hold along the flow (36) wherever $v \neq 0$ and "
+            r"$W \neq 0$.",
 ))
 EQ39 = register(Claim(
     id="eq-39-direction-rates",
     paper_ref="Eq. (39)",
-    statement="d/dt v/||v|| = W^T x/||v|| - (v^T W^T x) v/||v||^3, d/dt W/||W|| = x v^T/||W|| - (v^T W^T x) W/||W||^3.",
+    statement=r"$\frac{d}{dt} \frac{v}{\|v\|} = \frac{W^\top x}{\|v\|} - \frac{(v^\top W^\top x)\, "
+              r"v}{\|v\|^3}$, $\frac{d}{dt} \frac{W}{\|W\|} = \frac{x v^\top}{\|W\|} - \frac{(v^\top W^\top "
+              r"x)\, W}{\|W\|^3}$.",
+    quote=r"$$\frac{d}{dt} \frac{\mathbf{v}}{\|\mathbf{v}\|} = \frac{\mathbf{W}^\top "
+          r"\mathbf{x}}{\|\mathbf{v}\|} - \frac{(\mathbf{v}^\top \mathbf{W}^\top \mathbf{x}) "
+          r"\mathbf{v}}{\|\mathbf{v}\|^3}, \quad \frac{d}{dt} \frac{\mathbf{W}}{\|\mathbf{W}\|} = "
+          r"\frac{\mathbf{x} \mathbf{v}^\top}{\|\mathbf{W}\|} - \frac{(\mathbf{v}^\top \mathbf{W}^\top "
+          r"\mathbf{x}) \mathbf{W}}{\|\mathbf{W}\|^3}. \quad (39)$$",
 ))
 DC_DT = register(Claim(
     id="appendix-d3-dc-dt",
     paper_ref="Appendix D.3",
-    statement="For c = v^T W^T x/(||v|| ||W||), the printed chain gives dc/dt = (1/(||v|| ||W||^3)) "
-              "[||x||^2 ||v||^2 ||W||^2 - (v^T W^T x)^2] + (1/(||v||^3 ||W||)) [||v||^2 ||W^T x||^2 - (v^T W^T x)^2] "
-              ">= 0 by Cauchy-Schwarz.",
+    statement=r"For $c = v^\top W^\top x/(\|v\| \|W\|)$, the printed chain gives $dc/dt = \frac{1}{\|v\| "
+              r"\|W\|^3} [\|x\|^2 \|v\|^2 \|W\|^2 - (v^\top W^\top x)^2] + \frac{1}{\|v\|^3 \|W\|} [\|v\|^2 "
+              r"\|W^\top x\|^2 - (v^\top W^\top x)^2] \geq 0$ by Cauchy-Schwarz.",
+    quote=r"$$\begin{aligned} \frac{d}{dt} c &= \mathbf{x}^\top \left( \frac{d}{dt} "
+          r"\frac{\mathbf{W}}{\|\mathbf{W}\|} \right) \frac{\mathbf{v}}{\|\mathbf{v}\|} + \mathbf{x}^\top "
+          r"\frac{\mathbf{W}}{\|\mathbf{W}\|} \left( \frac{d}{dt} \frac{\mathbf{v}}{\|\mathbf{v}\|} \right) \\ "
+          r"&= \left[ \frac{\mathbf{x}^\top \mathbf{x} \mathbf{v}^\top \mathbf{v}}{\|\mathbf{v}\| "
+          r"\|\mathbf{W}\|} - \frac{\mathbf{x}^\top (\mathbf{v}^\top \mathbf{W}^\top \mathbf{x}) \mathbf{W} "
+          r"\mathbf{v}}{\|\mathbf{v}\| \|\mathbf{W}\|^3} \right] + \left[ \frac{\mathbf{x}^\top \mathbf{W} "
+          r"\mathbf{W}^\top \mathbf{x}}{\|\mathbf{v}\| \|\mathbf{W}\|} - \frac{\mathbf{x}^\top \mathbf{W} "
+          r"(\mathbf{v}^\top \mathbf{W}^\top \mathbf{x}) \mathbf{v}}{\|\mathbf{v}\|^3 \|\mathbf{W}\|} \right] "
+          r"\\ &= \frac{1}{\|\mathbf{v}\| \|\mathbf{W}\|^3} \left[ \|\mathbf{x}\|^2 \|\mathbf{v}\|^2 "
+          r"\|\mathbf{W}\|^2 - (\mathbf{v}^\top \mathbf{W}^\top \mathbf{x})^2 \right] \\ &\quad + "
+          r"\frac{1}{\|\mathbf{v}\|^3 \|\mathbf{W}\|} \left[ \|\mathbf{v}\|^2 \|\mathbf{W}^\top \mathbf{x}\|^2 "
+          r"- (\mathbf{v}^\top \mathbf{W}^\top \mathbf{x})^2 \right] \\ &\geq 0 \end{aligned}$$ by "
+          r"Cauchy-Schwarz inequality.",
+    reading=r"Along the flow (36) with $x, v, W \neq 0$ ($\|W\|$ Frobenius): every line of the chain equals "
+            r"$dc/dt$ identically, $dc/dt \geq 0$ at every state, and $c$ is nondecreasing along trajectories.",
 ))
 EQUALITY = register(Claim(
     id="appendix-d3-equality-case",
     paper_ref="Appendix D.3",
-    statement="The final equality (dc/dt = 0) holds only when v || W^T x and v^T W^T x = ||v|| ||W|| ||x||, "
-              "which implies W || x v^T.",
+    statement=r"The final equality ($dc/dt = 0$) holds only when $v \parallel W^\top x$ and $v^\top W^\top x = "
+              r"\|v\| \|W\| \|x\|$, which implies $W \parallel x v^\top$.",
+    quote=r"Moreover, the final equality holds only when $\mathbf{v} \parallel \mathbf{W}^\top \mathbf{x}$ and "
+          r"$\mathbf{v}^\top \mathbf{W}^\top \mathbf{x} = \|\mathbf{v}\| \|\mathbf{W}\| \|\mathbf{x}\|$ , "
+          r"which implies $\mathbf{W} \parallel \mathbf{x} \mathbf{v}^\top$ .",
+    reading=r"'The final equality' is read as equality in the final $\geq 0$, i.e. $dc/dt = 0$, at a state "
+            r"with $x, v, W \neq 0$; 'only when' as: $dc/dt = 0$ implies both printed conditions.",
     expected_verdict="erratum",
-    correction="dc/dt = 0 if and only if W = lambda x v^T for some lambda != 0 of either sign, i.e. "
-               "|v^T W^T x| = ||v|| ||W|| ||x||: Cauchy-Schwarz is tight at both +||v|| ||W|| ||x|| and "
-               "-||v|| ||W|| ||x||. On the negative branch (c = -||x||, the minimum of c) LaSalle's argument "
-               "does not give (40); see eq-40-rank-one-collapse.",
+    correction=r"$dc/dt = 0$ if and only if $W = \lambda x v^\top$ for some $\lambda \neq 0$ of either sign, "
+               r"i.e. $|v^\top W^\top x| = \|v\| \|W\| \|x\|$: Cauchy-Schwarz is tight at both $+\|v\| \|W\| "
+               r"\|x\|$ and $-\|v\| \|W\| \|x\|$. On the negative branch ($c = -\|x\|$, the minimum of $c$) "
+               r"LaSalle's argument does not give (40); see eq-40-rank-one-collapse.",
     counterexample_summary="d = m = 1, x = 1, W0 = -2, v0 = 1 (W = -2 x v^T): dc/dt = 0 but v^T W^T x = "
                            "-||v|| ||W|| ||x||",
     instance_arrays=("x", "W0", "v0"),
@@ -423,13 +479,19 @@ EQUALITY = register(Claim(
 EQ40 = register(Claim(
     id="eq-40-rank-one-collapse",
     paper_ref="Eq. (40)",
-    statement="Under gradient flow (36), W/||W|| -> x v^T/(||x|| ||v||) (LaSalle, from dc/dt >= 0).",
+    statement=r"Under gradient flow (36), $W/\|W\| \to x v^\top/(\|x\| \|v\|)$ (LaSalle, from $dc/dt \geq 0$).",
+    quote=r"Hence, LaSalle principle yields the one-rank collapse $$\frac{\mathbf{W}}{\|\mathbf{W}\|} "
+          r"\rightarrow \frac{\mathbf{x} \mathbf{v}^\top}{\|\mathbf{x}\| \|\mathbf{v}\|}. \quad (40)$$",
+    reading=r"For every start of (36) with $x, W(0), v(0) \neq 0$: $\|W/\|W\| - x v^\top/(\|x\| \|v\|)\|_F \to "
+            r"0$ as $t \to \infty$, judged on the closed form (44)-(46) by its decay from $\|x\| t = 6$ to "
+            r"$\|x\| t = 12$.",
     expected_verdict="erratum",
-    correction="Holds if and only if u_+ = (W(0)^T x/||x||^2 + v(0)/||x||)/2 != 0, with "
-               "||W/||W|| - x v^T/(||x|| ||v||)|| ~ e^{-||x|| t} ||P_perp W(0)||/(||x|| ||u_+||). On u_+ = 0 "
-               "(v(0) = -W(0)^T x/||x||) v = v(0) e^{-||x|| t} and W/||W|| -> P_perp W(0)/||P_perp W(0)|| "
-               "(orthogonal to x v^T, gap sqrt 2), or stays at -x v^T/(||x|| ||v||) (gap 2) when "
-               "W(0) = -x v(0)^T/||x||. After alignment v^T W^T x > 0 rules u_+ = 0 out.",
+    correction=r"Holds if and only if $u_+ = (W(0)^\top x/\|x\|^2 + v(0)/\|x\|)/2 \neq 0$, with $\|W/\|W\| - x "
+               r"v^\top/(\|x\| \|v\|)\| \sim e^{-\|x\| t} \|P_\perp W(0)\|/(\|x\| \|u_+\|)$. On $u_+ = 0$ "
+               r"($v(0) = -W(0)^\top x/\|x\|$) $v = v(0) e^{-\|x\| t}$ and $W/\|W\| \to P_\perp W(0)/\|P_\perp "
+               r"W(0)\|$ (orthogonal to $x v^\top$, gap $\sqrt{2}$), or stays at $-x v^\top/(\|x\| \|v\|)$ "
+               r"(gap 2) when $W(0) = -x v(0)^\top/\|x\|$. After alignment $v^\top W^\top x > 0$ rules $u_+ = "
+               r"0$ out.",
     counterexample_summary="x = 1 (d = 1), W0 = 1, v0 = -1 (u_+ = 0): W/||W|| stays -x v^T/(|x| |v|), gap 2",
     instance_arrays=("x", "W0", "v0"),
     evaluate=evaluate_eq40,
@@ -437,23 +499,48 @@ EQ40 = register(Claim(
 EQ43 = register(Claim(
     id="eq-43-ode",
     paper_ref="Eq. (43)",
-    statement="With a(t) = int_0^t v (41), W(t) = W(0) + x a(t)^T and dv/dt = W(0)^T x + ||x||^2 a (42), so "
-              "a'' - ||x||^2 a = W(0)^T x, a(0) = 0, a'(0) = v(0) (43).",
+    statement=r"With $a(t) = \int_0^t v$ (41), $W(t) = W(0) + x a(t)^\top$ and $dv/dt = W(0)^\top x + \|x\|^2 "
+              r"a$ (42), so $\ddot a - \|x\|^2 a = W(0)^\top x$, $a(0) = 0$, $\dot a(0) = v(0)$ (43).",
+    quote=r"$$\mathbf{W}(t) = \mathbf{W}(0) + \mathbf{x}\mathbf{a}(t)^\top \rightarrow \dot{\mathbf{v}} = "
+          r"\mathbf{W}(0)^\top \mathbf{x} + \|\mathbf{x}\|^2 \mathbf{a}. \quad (42)$$ Since $\dot{\mathbf{a}} "
+          r"= \mathbf{v}$ , we have the following ODE about $\mathbf{a}$ : $$\ddot{\mathbf{a}} - "
+          r"\|\mathbf{x}\|^2 \mathbf{a} = \mathbf{W}(0)^\top \mathbf{x}, \quad \mathbf{a}(0) = 0, \quad "
+          r"\dot{\mathbf{a}}(0) = \mathbf{v}(0). \quad (43)$$",
+    reading=r"The arrow in (42) is read as 'hence' ($\dot v$ follows from the expression for $W(t)$), not as a "
+            r"limit; (42) and (43) are checked along the flow (36).",
 ))
 EQ44 = register(Claim(
     id="eq-44-46-solution",
     paper_ref="Eq. (44)",
-    statement="a(t) = -W(0)^T x/||x||^2 + e^{||x|| t} u_+ + e^{-||x|| t} u_- (44), u_+- = (W(0)^T x/||x||^2 "
-              "+- v(0)/||x||)/2 (45), v(t) = ||x|| e^{||x|| t} u_+ - ||x|| e^{-||x|| t} u_- (46).",
+    statement=r"$a(t) = -W(0)^\top x/\|x\|^2 + e^{\|x\| t} u_+ + e^{-\|x\| t} u_-$ (44), $u_\pm = (W(0)^\top "
+              r"x/\|x\|^2 \pm v(0)/\|x\|)/2$ (45), $v(t) = \|x\| e^{\|x\| t} u_+ - \|x\| e^{-\|x\| t} u_-$ "
+              r"(46).",
+    quote=r"$$\mathbf{a}(t) = -\frac{\mathbf{W}(0)^\top \mathbf{x}}{\|\mathbf{x}\|^2} + e^{\|\mathbf{x}\|t} "
+          r"\mathbf{u}_+ + e^{-\|\mathbf{x}\|t} \mathbf{u}_- \quad (44)$$ where $$\mathbf{u}_+ = \frac{1}{2} "
+          r"\left( \frac{\mathbf{W}(0)^\top \mathbf{x}}{\|\mathbf{x}\|^2} + "
+          r"\frac{\mathbf{v}(0)}{\|\mathbf{x}\|} \right), \quad \mathbf{u}_- = \frac{1}{2} \left( "
+          r"\frac{\mathbf{W}(0)^\top \mathbf{x}}{\|\mathbf{x}\|^2} - \frac{\mathbf{v}(0)}{\|\mathbf{x}\|} "
+          r"\right) \quad (45)$$ and hence $$\mathbf{v}(t) = \|\mathbf{x}\| e^{\|\mathbf{x}\|t} \mathbf{u}_+ - "
+          r"\|\mathbf{x}\| e^{-\|\mathbf{x}\|t} \mathbf{u}_- \quad (46)$$",
+    reading=r"The 'general solution' (44) with $u_\pm$ from (45) is read as the solution of the initial value "
+            r"problem (43) ($x \neq 0$) and (46) as its derivative $\dot a$; both are also compared with the "
+            r"flow (36).",
 ))
 LIMITS = register(Claim(
     id="appendix-d3-limits",
     paper_ref="Appendix D.3",
-    statement="(46) implies that v/||v|| has limit u_+/||u_+||, and the one-rank collapse that W/||W|| has a limit.",
+    statement=r"(46) implies that $v/\|v\|$ has limit $u_+/\|u_+\|$, and the one-rank collapse that $W/\|W\|$ "
+              r"has a limit.",
+    quote=r"This implies that $\frac{\mathbf{v}}{\|\mathbf{v}\|}$ has limit "
+          r"$\frac{\mathbf{u}_+}{\|\mathbf{u}_+\|}$ , and the one-rank collapse also suggests that "
+          r"$\frac{\mathbf{W}}{\|\mathbf{W}\|}$ has limit too.",
+    reading=r"For every start of (36) with $x, W(0), v(0) \neq 0$: $v(t)/\|v(t)\| \to u_+/\|u_+\|$ (defined "
+            r"only when $u_+ \neq 0$) and $W(t)/\|W(t)\|$ converges as $t \to \infty$.",
     expected_verdict="erratum",
-    correction="Both limits exist for every x != 0. They are u_+/||u_+|| and x u_+^T/(||x|| ||u_+||) if and only "
-               "if u_+ != 0 (then ||v/||v|| - u_+/||u_+|| || ~ e^{-2||x|| t}); on u_+ = 0, v/||v|| = v(0)/||v(0)|| "
-               "for all t and W/||W|| -> P_perp W(0)/||P_perp W(0)|| (or stays W(0)/||W(0)|| if P_perp W(0) = 0).",
+    correction=r"Both limits exist for every $x \neq 0$. They are $u_+/\|u_+\|$ and $x u_+^\top/(\|x\| "
+               r"\|u_+\|)$ if and only if $u_+ \neq 0$ (then $\|v/\|v\| - u_+/\|u_+\|\| \sim e^{-2\|x\| t}$); "
+               r"on $u_+ = 0$, $v/\|v\| = v(0)/\|v(0)\|$ for all $t$ and $W/\|W\| \to P_\perp W(0)/\|P_\perp "
+               r"W(0)\|$ (or stays $W(0)/\|W(0)\|$ if $P_\perp W(0) = 0$).",
     counterexample_summary="x = 1 (d = 1), W0 = 1, v0 = -1: u_+ = 0, so u_+/||u_+|| is undefined while "
                            "v/||v|| = -1 for all t",
     instance_arrays=("x", "W0", "v0"),

@@ -150,21 +150,34 @@ def evaluate_orthogonal_equinorm_etf(inst, *, centre: bool = True) -> Evaluation
 NC2 = register(Claim(
     id="appendix-b3-nc2-binary",
     paper_ref="Appendix B.3",
-    statement="In binary classification NC2 is always true: mu_G = (mu_+ + mu_-)/2, so mu_+ - mu_G = -(mu_- - mu_G).",
+    statement=r"In binary classification NC2 is always true: $\mu_G = (\mu_+ + \mu_-)/2$, so $\mu_+ - \mu_G = "
+              r"-(\mu_- - \mu_G)$.",
+    quote=r"In binary classification, NC2 is always true, since in that case $\boldsymbol{\mu}_G = "
+          r"\frac{1}{2}(\boldsymbol{\mu}_+ + \boldsymbol{\mu}_-)$ and hence automatically $\boldsymbol{\mu}_+ "
+          r"- \boldsymbol{\mu}_G = -(\boldsymbol{\mu}_- - \boldsymbol{\mu}_G)$ .",
+    reading=r"With Section 2's $\mu_G$ (the mean of the class means), for any binary features and class sizes "
+            r"with $\mu_+ \neq \mu_-$: the centred means have equal norms and cosine $-1 = -1/(C-1)$.",
 ))
 NC1_METRIC = register(Claim(
     id="appendix-b3-nc1-metric",
     paper_ref="Appendix B.3",
-    statement="tr(Sigma_W Sigma_B^+) measures NC1 (Appendix B.3). The paper calls its vanishing a weaker, "
-              "relative form of NC1 (Section 5.1, Appendix C.1); read: the metric is 0 only when within-class "
-              "variability is negligible relative to between-class variability (tr(Sigma_W)/tr(Sigma_B) = 0).",
+    statement=r"$\mathrm{tr}(\Sigma_W \Sigma_B^\dagger)$ measures NC1 (Appendix B.3). The paper calls its "
+              r"vanishing a weaker, relative form of NC1 (Section 5.1, Appendix C.1); read: the metric is 0 "
+              r"only when within-class variability is negligible relative to between-class variability "
+              r"($\mathrm{tr}(\Sigma_W)/\mathrm{tr}(\Sigma_B) = 0$).",
+    quote=r"We calculate $\text{tr}(\Sigma_W \Sigma_B^\dagger)$ to measure NC1",
+    reading=r"'To measure NC1' is read as: on binary features with $\mu_+ \neq \mu_-$, $\mathrm{tr}(\Sigma_W "
+            r"\Sigma_B^\dagger) = 0$ only when $\mathrm{tr}(\Sigma_W)/\mathrm{tr}(\Sigma_B) = 0$, the paper's "
+            r"own relative (weak) form of NC1.",
     expected_verdict="erratum",
-    correction="In binary problems tr(Sigma_W Sigma_B^+) = 4 Delta^T Sigma_W Delta / ||Delta||^4 with "
-               "Delta = mu_+ - mu_-: it measures within-class variance along Delta only and is 0 for any "
-               "spread orthogonal to Delta, whatever its size relative to Sigma_B. tr(Sigma_W)/tr(Sigma_B) = "
-               "4 tr(Sigma_W)/||Delta||^2 sees all within-class spread and is 0 exactly when Sigma_W = 0; like "
-               "the paper's weak form it is relative (scale-free, and it tends to 0 when Sigma_B outgrows a "
-               "constant Sigma_W), so absolute NC1 (Sigma_W -> 0) needs tr(Sigma_W) on a fixed feature scale.",
+    correction=r"In binary problems $\mathrm{tr}(\Sigma_W \Sigma_B^\dagger) = 4 \Delta^\top \Sigma_W \Delta / "
+               r"\|\Delta\|^4$ with $\Delta = \mu_+ - \mu_-$: it measures within-class variance along $\Delta$ "
+               r"only and is 0 for any spread orthogonal to $\Delta$, whatever its size relative to "
+               r"$\Sigma_B$. $\mathrm{tr}(\Sigma_W)/\mathrm{tr}(\Sigma_B) = 4\, "
+               r"\mathrm{tr}(\Sigma_W)/\|\Delta\|^2$ sees all within-class spread and is 0 exactly when "
+               r"$\Sigma_W = 0$; like the paper's weak form it is relative (scale-free, and it tends to 0 when "
+               r"$\Sigma_B$ outgrows a constant $\Sigma_W$), so absolute NC1 ($\Sigma_W \to 0$) needs "
+               r"$\mathrm{tr}(\Sigma_W)$ on a fixed feature scale.",
     counterexample_summary="H = (10, 1), (10, -1) labelled +1 and (0, 0), (0, 0) labelled -1: spread along e_2 "
                            "orthogonal to mu_+ - mu_- = (10, 0) gives tr(Sigma_W Sigma_B^+) = 0, tr(Sigma_W)/tr(Sigma_B) = 0.02",
     instance_arrays=("X", "y"),
@@ -174,12 +187,18 @@ NC1_METRIC = register(Claim(
 ORTHOGONAL_ETF = register(Claim(
     id="appendix-b3-orthogonal-means-etf",
     paper_ref="Appendix B.3",
-    statement="The orthogonality of class means implies the formulation of simplex ETF consists of centered "
-              "class means, even for the multi-class problem (Min et al. [9]).",
+    statement=r"The orthogonality of class means implies the formulation of simplex ETF consists of centered "
+              r"class means, even for the multi-class problem (Min et al. [9]).",
+    quote=r"the orthogonality of class means implies the formulation of simplex ETF consists of centered class "
+          r"means, even for the multi-class problem(Min et al. [9]).",
+    reading=r"For any $C \geq 2$ nonzero, pairwise orthogonal class means $\mu_c$, the centred means $\mu_c - "
+            r"\mu_G$ ($\mu_G$ their mean) form a simplex ETF: equal norms and pairwise cosines $-1/(C-1)$ "
+            r"(Section 2's NC2).",
     expected_verdict="erratum",
-    correction="Orthogonal class means of equal norms ||mu_c|| = r give centred means with Gram "
-               "r^2 (I - 11^T/C): equal norms r sqrt(1 - 1/C) and cosines -1/(C-1), a simplex ETF. Without "
-               "equal norms it fails for C >= 3. For C = 2 the centred means form an ETF for any class means.",
+    correction=r"Orthogonal class means of equal norms $\|\mu_c\| = r$ give centred means with Gram $r^2 (I - "
+               r"\mathbf{1}\mathbf{1}^\top/C)$: equal norms $r \sqrt{1 - 1/C}$ and cosines $-1/(C-1)$, a "
+               r"simplex ETF. Without equal norms it fails for $C \geq 3$. For $C = 2$ the centred means form "
+               r"an ETF for any class means.",
     counterexample_summary="M = e_1, e_2, 2 e_3 (C = 3): orthogonal class means whose centred means have norms "
                            "(1, 1, 1.414) and cosines (0, -0.707, -0.707) instead of equal norms and -1/2",
     instance_arrays=("M",),
@@ -189,8 +208,12 @@ ORTHOGONAL_ETF = register(Claim(
 NC3_METRIC = register(Claim(
     id="appendix-b3-nc3-metric",
     paper_ref="Appendix B.3",
-    statement="||v/||v|| - (mu_+ - mu_-)/||mu_+ - mu_-|| || measures NC3 (Section 2's "
-              "w_c/||w_c|| - (mu_c - mu_G)/||mu_c - mu_G|| -> 0).",
+    statement=r"$\| v/\|v\| - (\mu_+ - \mu_-)/\|\mu_+ - \mu_-\| \|$ measures NC3 (Section 2's $w_c/\|w_c\| - "
+              r"(\mu_c - \mu_G)/\|\mu_c - \mu_G\| \to 0$).",
+    quote=r"calculate $\|\frac{\mathbf{v}}{\|\mathbf{v}\|} - \frac{\boldsymbol{\mu}_+ - "
+          r"\boldsymbol{\mu}_-}{\|\boldsymbol{\mu}_+ - \boldsymbol{\mu}_-\|}\|$ to measure NC3.",
+    reading=r"'To measure NC3' is read as: with classifier rows $w_+ = v$, $w_- = -v$, the metric equals "
+            r"Section 2's NC3 quantity $\|w_c/\|w_c\| - (\mu_c - \mu_G)/\|\mu_c - \mu_G\|\|$ for both classes.",
 ))
 
 

@@ -236,20 +236,37 @@ def evaluate_eq13_h_corrected(inst, **variant) -> Evaluation:
 FLOW = register(Claim(
     id="eq-10-11-ufm-flow",
     paper_ref="Eq. (10)",
-    statement="Gradient flow on (9) is dv/dt = sum_i y_i h_i (10) and dh_i/dt = y_i v (11).",
+    statement=r"Gradient flow on (9) is $dv/dt = \sum_i y_i h_i$ (10) and $dh_i/dt = y_i v$ (11).",
+    quote=r"Then GF yields $$\dot{\mathbf{v}} = \sum_{i=1}^n y_i \mathbf{h}_i = \sum_{i \in \mathcal{I}^+} "
+          r"\mathbf{h}_i - \sum_{i \in \mathcal{I}^-} \mathbf{h}_i, \quad (10)$$ $$\dot{\mathbf{h}}_i = y_i "
+          r"\mathbf{v} = \begin{cases} \mathbf{v} & (i \in \mathcal{I}_+) \\ -\mathbf{v} & (i \in "
+          r"\mathcal{I}_-) \end{cases} \quad (11)$$",
+    reading=r"(10)-(11) are read as the negative gradient of (9) in $v$ and in each $h_i$; the equation for "
+            r"the bias $b$ is appendix-c1-bias's.",
 ))
 SECOND_ORDER = register(Claim(
     id="eq-12-ufm-second-order",
     paper_ref="Eq. (12)",
-    statement="v'' = n v with v(0) = v0 and v'(0) = h0 = [sum_{I+} h_i - sum_{I-} h_i] at t = 0.",
+    statement=r"$\ddot v = n v$ with $v(0) = v_0$ and $\dot v(0) = h_0 = [\sum_{i \in \mathcal{I}_+} h_i - "
+              r"\sum_{i \in \mathcal{I}_-} h_i]$ at $t = 0$.",
+    quote=r"$$\ddot{\mathbf{v}} = n\mathbf{v}, \mathbf{v}(0) = \mathbf{v}_0, \dot{\mathbf{v}}(0) = "
+          r"\mathbf{h}_0 \quad (12)$$ where $\mathbf{h}_0 = [\sum_{i \in \mathcal{I}^+} \mathbf{h}_i - \sum_{i "
+          r"\in \mathcal{I}^-} \mathbf{h}_i]_{t=0}$ .",
 ))
 EQ13_V = register(Claim(
     id="eq-13-v",
     paper_ref="Eq. (13)",
-    statement="v(t) = 1/2 (v0 + h0/sqrt(n)) e^{sqrt(nt)} + 1/2 (v0 - h0/sqrt(n)) e^{-sqrt(nt)} (as typeset).",
+    statement=r"$v(t) = \frac{1}{2} (v_0 + h_0/\sqrt{n})\, e^{\sqrt{nt}} + \frac{1}{2} (v_0 - h_0/\sqrt{n})\, "
+              r"e^{-\sqrt{nt}}$ (as typeset).",
+    quote=r"$$\mathbf{v}(t) = \frac{1}{2} \left( \mathbf{v}_0 + \frac{\mathbf{h}_0}{\sqrt{n}} \right) "
+          r"e^{\sqrt{nt}} + \frac{1}{2} \left( \mathbf{v}_0 - \frac{\mathbf{h}_0}{\sqrt{n}} \right) "
+          r"e^{-\sqrt{nt}} \quad (13)$$",
+    reading=r"The exponent is read as typeset, $\sqrt{nt} = \sqrt{n t}$, and (13) is compared at each $t \geq "
+            r"0$ with the solution of (12), i.e. the flow (10)-(11).",
     expected_verdict="erratum",
-    correction="v(t) = 1/2 (v0 + h0/sqrt(n)) e^{sqrt(n) t} + 1/2 (v0 - h0/sqrt(n)) e^{-sqrt(n) t} "
-               "= v0 cosh(sqrt(n) t) + (h0/sqrt(n)) sinh(sqrt(n) t): the exponent is sqrt(n) t, not sqrt(nt).",
+    correction=r"$v(t) = \frac{1}{2} (v_0 + h_0/\sqrt{n})\, e^{\sqrt{n}\, t} + \frac{1}{2} (v_0 - "
+               r"h_0/\sqrt{n})\, e^{-\sqrt{n}\, t} = v_0 \cosh(\sqrt{n}\, t) + (h_0/\sqrt{n}) \sinh(\sqrt{n}\, "
+               r"t)$: the exponent is $\sqrt{n}\, t$, not $\sqrt{nt}$.",
     counterexample_summary="n = 2, d = 1, H0 = 0, v0 = 1, t = 0.25: the printed v(t) = cosh(sqrt(nt)) = 1.261 "
                            "but the flow gives cosh(sqrt(n) t) = 1.063 (the forms agree only at t = 0 and t = 1)",
     instance_arrays=("H0", "v0", "y", "t"),
@@ -259,13 +276,20 @@ EQ13_V = register(Claim(
 EQ13_H = register(Claim(
     id="eq-13-features",
     paper_ref="Eq. (13)",
-    statement="h_i(t) = h_i(0) + y_i [ (1/(2 sqrt n)) (v0 + h0/sqrt n) e^{sqrt(n) t} "
-              "- (1/(2 sqrt n)) (v0 - h0/sqrt n) e^{-sqrt(n) t} ].",
+    statement=r"$h_i(t) = h_i(0) + y_i \left[ \frac{1}{2\sqrt{n}} (v_0 + h_0/\sqrt{n})\, e^{\sqrt{n}\, t} - "
+              r"\frac{1}{2\sqrt{n}} (v_0 - h_0/\sqrt{n})\, e^{-\sqrt{n}\, t} \right]$.",
+    quote=r"$$\begin{aligned} \mathbf{h}_i(t) &= \mathbf{h}_i(0) + y_i \int_0^t \mathbf{v}(\tau) d\tau \\ &= "
+          r"\mathbf{h}_i(0) + y_i \left[ \frac{1}{2\sqrt{n}} \left( \mathbf{v}_0 + "
+          r"\frac{\mathbf{h}_0}{\sqrt{n}} \right) e^{\sqrt{nt}} - \frac{1}{2\sqrt{n}} \left( \mathbf{v}_0 - "
+          r"\frac{\mathbf{h}_0}{\sqrt{n}} \right) e^{-\sqrt{nt}} \right] \end{aligned}$$",
+    reading=r"The exponent $\sqrt{nt}$, typeset here too, is read as $\sqrt{n}\, t$ (that typo is eq-13-v's), "
+            r"so what is checked is the second line's constant of integration: $h_i(t)$ is compared with the "
+            r"flow (10)-(11) at each $t \geq 0$, $t = 0$ included.",
     expected_verdict="erratum",
-    correction="h_i(t) = h_i(0) + y_i [ (1/(2 sqrt n)) (v0 + h0/sqrt n) (e^{sqrt(n) t} - 1) "
-               "- (1/(2 sqrt n)) (v0 - h0/sqrt n) (e^{-sqrt(n) t} - 1) ] "
-               "= h_i(0) + y_i [ (v0/sqrt n) sinh(sqrt(n) t) + (h0/n)(cosh(sqrt(n) t) - 1) ]; "
-               "the printed form is off by y_i h0/n at every t (already at t = 0).",
+    correction=r"$h_i(t) = h_i(0) + y_i \left[ \frac{1}{2\sqrt{n}} (v_0 + h_0/\sqrt{n}) (e^{\sqrt{n}\, t} - 1) "
+               r"- \frac{1}{2\sqrt{n}} (v_0 - h_0/\sqrt{n}) (e^{-\sqrt{n}\, t} - 1) \right] = h_i(0) + y_i "
+               r"\left[ (v_0/\sqrt{n}) \sinh(\sqrt{n}\, t) + (h_0/n) (\cosh(\sqrt{n}\, t) - 1) \right]$; the "
+               r"printed form is off by $y_i h_0/n$ at every $t$ (already at $t = 0$).",
     counterexample_summary="n = 2, d = 1, H0 = (0, 1), v0 = 0, y = (1, -1), t = 0: h0 = -1 and the printed "
                            "h(0) = (-0.5, 1.5) instead of (0, 1); off by y_i h0/n",
     instance_arrays=("H0", "v0", "y", "t"),
@@ -275,16 +299,23 @@ EQ13_H = register(Claim(
 WEAK_NC1 = register(Claim(
     id="appendix-c1-weak-nc1",
     paper_ref="Appendix C.1",
-    statement="Within-class variability stays constant while between-class variability grows "
-              "indefinitely, so tr(Sigma_W Sigma_B^+) -> 0 (weak NC1).",
+    statement=r"Within-class variability stays constant while between-class variability grows indefinitely, so "
+              r"$\mathrm{tr}(\Sigma_W \Sigma_B^\dagger) \to 0$ (weak NC1).",
+    quote=r"Since all points in same class move identically, within-class variability remains constant. "
+          r"Nevertheless, between-class variability grows indefinitely, so $\text{tr}(\boldsymbol{\Sigma}_W "
+          r"\boldsymbol{\Sigma}_B^\dagger) \rightarrow 0$ , which is weaker form of NC1.",
+    reading=r"For every start $(H_0, v_0)$ of the flow (10)-(11), any class sizes ($\dagger$ the "
+            r"pseudo-inverse): within-class differences $h_i - h_j$ stay constant and $\mathrm{tr}(\Sigma_W "
+            r"\Sigma_B^\dagger) \to 0$ as $t \to \infty$.",
     expected_verdict="erratum",
-    correction="Within-class differences are conserved (true). tr(Sigma_W Sigma_B^+) -> 0 holds if the "
-               "growing mode g = v0 + h0/sqrt(n) is nonzero (then the metric decays like e^{-2 sqrt(n) t}). "
-               "On the null set g = 0 it fails in general: v -> 0, Delta = h_+ - h_- tends to "
-               "Delta_inf = Delta_0 + 2 v0/sqrt(n) and the metric to 4 Delta_inf^T Sigma_W Delta_inf / "
-               "||Delta_inf||^4, or, when Delta_inf = 0 (always with equal classes), it grows like "
-               "e^{2 sqrt(n) t}. It still tends to 0 when Sigma_W annihilates the limiting direction of "
-               "Delta (e.g. Sigma_W Delta_inf = 0), so g != 0 is sufficient, not necessary.",
+    correction=r"Within-class differences are conserved (true). $\mathrm{tr}(\Sigma_W \Sigma_B^\dagger) \to 0$ "
+               r"holds if the growing mode $g = v_0 + h_0/\sqrt{n}$ is nonzero (then the metric decays like "
+               r"$e^{-2\sqrt{n}\, t}$). On the null set $g = 0$ it fails in general: $v \to 0$, $\Delta = h_+ "
+               r"- h_-$ tends to $\Delta_\infty = \Delta_0 + 2 v_0/\sqrt{n}$ and the metric to $4 "
+               r"\Delta_\infty^\top \Sigma_W \Delta_\infty / \|\Delta_\infty\|^4$, or, when $\Delta_\infty = "
+               r"0$ (always with equal classes), it grows like $e^{2\sqrt{n}\, t}$. It still tends to 0 when "
+               r"$\Sigma_W$ annihilates the limiting direction of $\Delta$ (e.g. $\Sigma_W \Delta_\infty = "
+               r"0$), so $g \neq 0$ is sufficient, not necessary.",
     counterexample_summary="n = 4 (one positive, three negative), d = 1, H0 = (13, 0, 0, 1), v0 = -h0/2 = -6: "
                            "tr(Sigma_W Sigma_B^+) goes from 0.0042 to 0.015, not to 0",
     instance_arrays=("H0", "v0", "y"),
@@ -294,12 +325,19 @@ WEAK_NC1 = register(Claim(
 EQ14 = register(Claim(
     id="eq-14-nc3",
     paper_ref="Eq. (14)",
-    statement="v and h_+ converge in direction to v0 + h0/sqrt(n), h_- to -(v0 + h0/sqrt(n)), hence "
-              "|| v/||v|| - (h_+ - h_-)/||h_+ - h_-|| || -> 0 (NC3).",
+    statement=r"$v$ and $h_+$ converge in direction to $v_0 + h_0/\sqrt{n}$, $h_-$ to $-(v_0 + h_0/\sqrt{n})$, "
+              r"hence $\| v/\|v\| - (h_+ - h_-)/\|h_+ - h_-\| \| \to 0$ (NC3).",
+    quote=r"Since $\mathbf{v}$ , $\mathbf{h}_+$ converges in direction to $\mathbf{v}_0 + "
+          r"\frac{\mathbf{h}_0}{\sqrt{n}}$ and $\mathbf{h}_-$ converges in direction to $-\left( \mathbf{v}_0 "
+          r"+ \frac{\mathbf{h}_0}{\sqrt{n}} \right)$ , we can deduce that $$\left\| "
+          r"\frac{\mathbf{v}}{\|\mathbf{v}\|} - \frac{\mathbf{h}_+ - \mathbf{h}_-}{\|\mathbf{h}_+ - "
+          r"\mathbf{h}_-\|} \right\| \rightarrow 0, \quad (14)$$",
+    reading=r"$h_\pm$ are read as the class means of the features; for every start of the flow (10)-(11), any "
+            r"class sizes, the quantity in (14) tends to 0 as $t \to \infty$.",
     expected_verdict="erratum",
-    correction="Holds whenever g = v0 + h0/sqrt(n) != 0 (the gap decays like e^{-sqrt(n) t}). On the set "
-               "v0 = -h0/sqrt(n) it fails: with equal classes v/||v|| -> v0/||v0|| while h_+ - h_- points "
-               "along -v0, so the gap tends to 2.",
+    correction=r"Holds whenever $g = v_0 + h_0/\sqrt{n} \neq 0$ (the gap decays like $e^{-\sqrt{n}\, t}$). On "
+               r"the set $v_0 = -h_0/\sqrt{n}$ it fails: with equal classes $v/\|v\| \to v_0/\|v_0\|$ while "
+               r"$h_+ - h_-$ points along $-v_0$, so the gap tends to 2.",
     counterexample_summary="n = 4 (two per class), d = 1, H0 = (13, 0, 0, 0), v0 = -h0/2 = -6.5: "
                            "the NC3 gap tends to 2",
     instance_arrays=("H0", "v0", "y"),
@@ -309,11 +347,17 @@ EQ14 = register(Claim(
 BIAS = register(Claim(
     id="appendix-c1-bias",
     paper_ref="Appendix C.1",
-    statement="Objective (9) has a bias b; the flow is given by (10)-(11) alone.",
+    statement=r"Objective (9) has a bias $b$; the flow is given by (10)-(11) alone.",
+    quote=r"$$\min_{\mathbf{H}, \mathbf{v}, b} \mathcal{L}(\mathbf{H}, \mathbf{v}, b) = - \sum_{i=1}^n y_i "
+          r"(\mathbf{v}^\top \mathbf{h}_i + b) \quad (9)$$ Let $\mathcal{I}_\pm$ is index set of "
+          r"positive/negative label. Then GF yields",
+    reading=r"'GF' is read as gradient flow on all the variables $(H, v, b)$ of (9); the step as written says "
+            r"that (10)-(11) describe it, i.e. that $b$ stays at $b_0$.",
     expected_verdict="gap",
-    correction="The flow omits db/dt = sum_i y_i = n_+ - n_-, so b(t) = b0 + (n_+ - n_-) t grows linearly "
-               "unless the classes are balanced. Repairable: b enters neither (10) nor (11), and "
-               "y_i (v^T h_i) grows like e^{2 sqrt(n) t}, so the bias does not change decisions in the limit.",
+    correction=r"The flow omits $db/dt = \sum_i y_i = n_+ - n_-$, so $b(t) = b_0 + (n_+ - n_-) t$ grows "
+               r"linearly unless the classes are balanced. Repairable: $b$ enters neither (10) nor (11), and "
+               r"$y_i (v^\top h_i)$ grows like $e^{2\sqrt{n}\, t}$, so the bias does not change decisions in "
+               r"the limit.",
 ))
 
 

@@ -235,19 +235,34 @@ def evaluate_complete_nc_corrected(inst, descent=projected_gradient_descent) -> 
 NORMAL_CONE = register(Claim(
     id="eq-16-normal-cone",
     paper_ref="Eq. (16)",
-    statement="The flow of (15) is the differential inclusion (16) with N_B(x) = {0} for ||x|| < 1 and "
-              "{lambda x : lambda >= 0} for ||x|| = 1.",
+    statement=r"The flow of (15) is the differential inclusion (16) with $\mathcal{N}_B(x) = \{0\}$ for $\|x\| "
+              r"< 1$ and $\{\lambda x : \lambda \geq 0\}$ for $\|x\| = 1$.",
+    quote=r"In this case we have following differential inclusions : $$\frac{d\mathbf{v}}{dt} \in \sum_{i=1}^n "
+          r"y_i \mathbf{h}_i - \mathcal{N}_{B_{\mathbf{v}}}(\mathbf{v}), \quad \frac{d\mathbf{h}_i}{dt} \in "
+          r"y_i \mathbf{v} - \mathcal{N}_{B_{\mathbf{h}}}(\mathbf{h}_i). \quad (16)$$ Here, $B_{\mathbf{x}} = "
+          r"\{\mathbf{x} \mid \|\mathbf{x}\| \leq 1\}$ . Since $\mathcal{N}_{B_{\mathbf{x}}} = \begin{cases} 0 "
+          r"& \|\mathbf{x}\| < 1 \\ \{\lambda \mathbf{x} : \lambda \geq 0\} & \|\mathbf{x}\| = 1 \end{cases}$",
+    reading=r"$\mathcal{N}_B$ is read as the normal cone of the unit ball (the printed $0$ as the set "
+            r"$\{0\}$): the printed cases equal $\{g : \langle g, z - x \rangle \leq 0 \ \forall z \in B\}$, "
+            r"and projected gradient steps on (15) remove only a normal-cone component.",
 ))
 EQ17 = register(Claim(
     id="eq-17-minimiser",
     paper_ref="Eq. (17)",
-    statement="Global minima of (15) satisfy (17), which implies h_i = y_i v/||v|| and v = sum_i y_i h_i "
-              "= h_+ - h_-, the complete NC.",
+    statement=r"Global minima of (15) satisfy (17), which implies $h_i = y_i v/\|v\|$ and $v = \sum_i y_i h_i "
+              r"= h_+ - h_-$, the complete NC.",
+    quote=r"the global minima should satisfy $$\exists \lambda \geq 0 \text{ s.t. } \lambda \mathbf{v} = "
+          r"\sum_{i=1}^n y_i \mathbf{h}_i, \quad \forall i, \exists \mu_i \geq 0 \text{ s.t. } \mu_i "
+          r"\mathbf{h}_i = y_i \mathbf{v} \quad (17)$$ This implies $\mathbf{h}_i = y_i "
+          r"\frac{\mathbf{v}}{\|\mathbf{v}\|}$ and $\mathbf{v} = \sum_{i=1}^n y_i \mathbf{h}_i = \mathbf{h}_+ "
+          r"- \mathbf{h}_-$ , which is the complete NC.",
+    reading=r"Checked at every global minimum of (15) (value $-n$): $h_i = y_i v/\|v\|$, $v = \sum_i y_i h_i$ "
+            r"and $v = h_+ - h_-$, with $h_\pm$ the class means.",
     expected_verdict="erratum",
-    correction="At every global minimum ||v|| = 1, h_i = y_i v, the value is -n, and (17) holds with "
-               "lambda = n and mu_i = 1; hence v = (1/n) sum_i y_i h_i = (h_+ - h_-)/2 with h_+- the class "
-               "means (or (h_+ - h_-)/n with h_+- the class sums), and Sigma_W = 0: complete NC. The same "
-               "minimisers solve the fixed-norm (sphere) model of weight normalisation.",
+    correction=r"At every global minimum $\|v\| = 1$, $h_i = y_i v$, the value is $-n$, and (17) holds with "
+               r"$\lambda = n$ and $\mu_i = 1$; hence $v = \frac{1}{n} \sum_i y_i h_i = (h_+ - h_-)/2$ with "
+               r"$h_\pm$ the class means (or $(h_+ - h_-)/n$ with $h_\pm$ the class sums), and $\Sigma_W = 0$: "
+               r"complete NC. The same minimisers solve the fixed-norm (sphere) model of weight normalisation.",
     counterexample_summary="n = 2, d = 1, v = 1, h = (1, -1): a global minimum where sum_i y_i h_i = 2 v",
     instance_arrays=("H", "v", "y"),
     evaluate=evaluate_eq17,
@@ -256,17 +271,23 @@ EQ17 = register(Claim(
 COMPLETE_NC = register(Claim(
     id="appendix-c2-complete-nc",
     paper_ref="Appendix C.2",
-    statement="With the norm constraint (weight normalisation) training reaches complete NC (Section 5.1: "
-              "'weight normalization facilitates the complete collapse of within-class variance, thereby "
-              "inducing full NC (see Section C.2)'). Read: the flow (16) from every feasible start reaches "
-              "the minimum -n of (15), where Sigma_W = 0.",
+    statement=r"With the norm constraint (weight normalisation) training reaches complete NC (Section 5.1: "
+              r"'weight normalization facilitates the complete collapse of within-class variance, thereby "
+              r"inducing full NC (see Section C.2)'). Read: the flow (16) from every feasible start reaches "
+              r"the minimum $-n$ of (15), where $\Sigma_W = 0$.",
+    quote=r"We further show that weight normalization facilitates the complete collapse of within-class "
+          r"variance, thereby inducing full NC (see Section C.2).",
+    reading=r"'Training' is read as the flow (16) of the model (15) from every feasible start ($\|v_0\|, "
+            r"\|h_i(0)\| \leq 1$); 'full NC' as reaching the minimum $-n$ of (15) with $\mathrm{tr}(\Sigma_W) "
+            r"= 0$ (absolute, not relative to $\Sigma_B$).",
     expected_verdict="erratum",
-    correction="Holds for starts with g = v0 + s0/sqrt(n) != 0, s0 = sum_i y_i h_i(0) (generated feasible "
-               "starts, |g| bounded away from 0). Fails on the null set g = 0: inside the balls (16) is the "
-               "unconstrained flow, g(t) = g e^{sqrt(n) t} = 0, v(t) = v0 e^{-sqrt(n) t} -> 0 and the flow "
-               "converges to the non-minimal stationary set {v = 0, sum_i y_i h_i = 0} (value 0 > -n), where "
-               "(17) holds with lambda = mu_i = 0. These starts have v0 != 0, so v0 != 0 does not suffice. "
-               "Appendix C.2 characterises the global minima only; reaching them is the missing step.",
+    correction=r"Holds for starts with $g = v_0 + s_0/\sqrt{n} \neq 0$, $s_0 = \sum_i y_i h_i(0)$ (generated "
+               r"feasible starts, $\|g\|$ bounded away from 0). Fails on the null set $g = 0$: inside the "
+               r"balls (16) is the unconstrained flow, $g(t) = g\, e^{\sqrt{n}\, t} = 0$, $v(t) = v_0 "
+               r"e^{-\sqrt{n}\, t} \to 0$ and the flow converges to the non-minimal stationary set $\{v = 0, "
+               r"\sum_i y_i h_i = 0\}$ (value $0 > -n$), where (17) holds with $\lambda = \mu_i = 0$. These "
+               r"starts have $v_0 \neq 0$, so $v_0 \neq 0$ does not suffice. Appendix C.2 characterises the "
+               r"global minima only; reaching them is the missing step.",
     counterexample_summary="n = 4 (one positive, three negative), d = 1, H0 = (1, -1, -1, -1)/16, "
                            "v0 = -s0/2 = -1/8, so g = 0: v(t) = v0 e^{-2t} -> 0, every h_i -> 0, and the flow "
                            "stalls at value 0 > -4 with the classes not separated",
