@@ -257,8 +257,9 @@ def render_markdown(report: Mapping[str, Any], paper: Paper, figure_files: Seque
         "",
         f"Generated {report['generated']} from commit `{report['commit']}` "
         f"under the Hypothesis profile `{report['profile']}`; this run checked "
-        f"{len(session['claims_run'])} of {len(report['claims'])} claims (the others are kept "
-        "from the previous report).",
+        f"{len(session['claims_run'])} of {len(report['claims'])} claims"
+        + (" (the others are kept from the previous report)." if len(session["claims_run"]) < len(report["claims"])
+           else "."),
         "",
     ]
     if session["mismatches"]:
