@@ -29,8 +29,8 @@ import sympy as sp
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from claims.framework.assumptions import get_assumption
-from claims.framework.checks import find_failing, property_check, require
+from claims.assumptions import get_assumption
+from claims.framework.checks import find_failing, property_check, rejects, require
 from claims.framework.claim import Claim, Evaluation, register
 from models.data_geometry import margin_mu, n_active, x_active, x_min
 
@@ -57,12 +57,14 @@ def probe_directions(inst) -> np.ndarray:
     return ws[np.linalg.norm(ws, axis=1) > 0]
 
 
-def evaluate_lemma6(inst) -> Evaluation:
-    """(26) for every probe direction, with mu the instance's own margin (Assumption 1)."""
+def evaluate_lemma6(inst, *, sqrt_mu: bool = True) -> Evaluation:
+    """(26) for every probe direction, with mu the instance's own margin (Assumption 1).
+    ``sqrt_mu=False`` is the broken variant ||x_a|| >= n_a x_min (the factor sqrt(mu) dropped), which a
+    negative control switches in."""
     mu = margin_mu(inst["X"], inst["y"])
     if mu <= 0:
         return Evaluation(holds=False, figures={"mu": mu, "outside_assumption_1": 1.0})
-    ratios = bound_ratios(inst["X"], inst["y"], probe_directions(inst), mu)
+    ratios = bound_ratios(inst["X"], inst["y"], probe_directions(inst), mu, sqrt_mu=sqrt_mu)
     worst = min(ratios, default=np.inf)
     return Evaluation(holds=worst >= 1 - BOUND_RTOL, figures={"mu": mu, "min_ratio": worst})
 
@@ -163,10 +165,11 @@ def test_lemma6_equality_step(record_property):
 
 @pytest.mark.negative_control(LEMMA6.id)
 def test_lemma6_negative_control():
-    """The bound check rejects the false strengthening ||x_a|| >= n_a x_min (sqrt(mu) dropped)."""
+    """Broken variant: evaluate_lemma6 with the false strengthening ||x_a|| >= n_a x_min (sqrt(mu) dropped,
+    sqrt_mu=False) on two unit points at cosine mu = 1/2, both labelled +1, and w = (1, 1) activating
+    both: ||x_a|| = sqrt(3) < 2 = n_a x_min, while sqrt(mu) n_a x_min = 1.41 <= sqrt(3)."""
     mu = 0.5
     X = np.array([[1.0, 0.0], [mu, np.sqrt(1 - mu**2)]])  # unit norms, cos = mu, both labelled +1
-    y = np.array([1.0, 1.0])
-    w = np.array([[1.0, 1.0]])
-    assert min(bound_ratios(X, y, w, mu)) >= 1  # the true bound holds here
-    assert min(bound_ratios(X, y, w, mu, sqrt_mu=False)) < 1  # the strengthened one is rejected
+    inst = {"X": X, "y": np.array([1.0, 1.0]), "W0": np.array([[1.0, 1.0]])}
+    assert evaluate_lemma6(inst).holds  # the true bound holds here
+    rejects(evaluate_lemma6, inst, sqrt_mu=False)  # the strengthened one is rejected

@@ -57,7 +57,7 @@ from scipy.integrate import solve_ivp
 
 from claims.alignment_instances import SEEDED_CASES, off_boundaries, seeded_instance, small_instances
 from claims.assumptions import instances
-from claims.framework.checks import assert_sympy_zero, property_check, require, search_counterexample
+from claims.framework.checks import assert_sympy_zero, property_check, rejects, require, search_counterexample
 from claims.framework.claim import Claim, Evaluation, register
 from claims.dynamics import evolve, variant
 from models.alignment_bounds import alignment_bounds, alignment_time, cone_of_state
@@ -128,9 +128,15 @@ def evaluate_printed(inst) -> Evaluation:
     return theorem9_outcome(inst, PRINTED_ALLOWED)
 
 
-def evaluate_corrected(inst) -> Evaluation:
-    """Corrected: S_dead read as {w != 0 : <w, x_i> <= 0 for all i} (no sample active)."""
-    return theorem9_outcome(inst, CORRECTED_ALLOWED)
+def evaluate_corrected(inst, *, T_scale: float = 1.0, swap_cones: bool = False) -> Evaluation:
+    """Corrected: S_dead read as {w != 0 : <w, x_i> <= 0 for all i} (no sample active).
+
+    Broken variants a negative control switches in: ``T_scale`` < 1 checks at a time below T;
+    ``swap_cones`` allows N_+ the cones of N_- and vice versa (S_+ and S_- exchanged)."""
+    allowed = CORRECTED_ALLOWED
+    if swap_cones:
+        allowed = {1.0: CORRECTED_ALLOWED[-1.0], -1.0: CORRECTED_ALLOWED[1.0]}
+    return theorem9_outcome(inst, allowed, T_scale=T_scale)
 
 
 THEOREM9 = register(Claim(
@@ -298,9 +304,10 @@ def test_theorem9_alignment_time_against_dop853(record_property):
 
 @pytest.mark.negative_control(THEOREM9.id)
 def test_theorem9_negative_control():
-    """The check rejects a time far below T (T / 10^6) and the sign-swapped cone rule."""
+    """Broken variants of evaluate_corrected on a seeded instance where it holds: the time T / 10^6 in
+    place of T (T_scale=1e-6: the neurons have not reached their cones yet), and the sign-swapped cone
+    rule (swap_cones=True: N_+ allowed S_- and N_- allowed S_+); both must be rejected."""
     inst = seeded_instance(*SEEDED_CASES[0])
     assert evaluate_corrected(inst).holds
-    assert not theorem9_outcome(inst, CORRECTED_ALLOWED, T_scale=1e-6).holds
-    swapped = {1.0: CORRECTED_ALLOWED[-1.0], -1.0: CORRECTED_ALLOWED[1.0]}
-    assert not theorem9_outcome(inst, swapped).holds
+    rejects(evaluate_corrected, inst, T_scale=1e-6)
+    rejects(evaluate_corrected, inst, swap_cones=True)
