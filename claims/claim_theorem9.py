@@ -53,7 +53,6 @@ import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import settings
-from scipy.integrate import solve_ivp
 
 from claims.alignment_instances import SEEDED_CASES, off_boundaries, seeded_instance, small_instances
 from claims.assumptions import instances
@@ -62,6 +61,7 @@ from claims.framework.claim import Claim, Evaluation, register
 from claims.dynamics import evolve, variant
 from models.alignment_bounds import alignment_bounds, alignment_time, cone_of_state
 from models.two_layer_relu import gradient_flow
+from models.two_layer_relu.reference import reference_flow
 
 # Instance sizes: one evaluation runs two flows of <= 3 neurons over <= 6 samples (~5 ms).
 BOUNDS = {"max_n": 6, "max_h": 3}
@@ -165,51 +165,6 @@ THEOREM9 = register(Claim(
 
 
 # ---------------------------------------------------------------------------------------
-# An independent alignment time: DOP853 with event location, restarted at every event.
-# ---------------------------------------------------------------------------------------
-def reference_last_events(X, y, W0, v0, t_stop: float) -> np.ndarray:
-    """(h,) time of each neuron's last activation change in [0, t_stop] (0.0 if none).
-
-    Per neuron, z = (w, v) follows dw/dt = v a, dv/dt = <w, a>, a = sum_{active} y_i x_i,
-    integrated by scipy's DOP853 (rtol 1e-12) with terminal events <w, x_i> = 0 in the
-    direction of a change (active -> inactive, inactive -> active); relu'(0) = 0.
-    """
-    last = np.zeros(W0.shape[0])
-    for j in range(W0.shape[0]):
-        z = np.append(W0[j], v0[j])
-        scale = float(np.linalg.norm(z))
-        if scale == 0.0:
-            continue
-        active, t = (X @ W0[j]) > 0, 0.0
-        while t < t_stop:
-            a = (active * y) @ X
-            if not np.any(a):
-                break  # nothing active (or cancelling): frozen
-
-            def field(_, s, a=a):
-                return np.append(s[-1] * a, s[:-1] @ a)
-
-            events = []
-            for i in range(X.shape[0]):
-                def g(_, s, i=i):
-                    return s[:-1] @ X[i]
-                g.terminal, g.direction = True, (-1.0 if active[i] else 1.0)
-                events.append(g)
-            # atol 1e-14 of the initial scale: far below every pre-activation that decides an event.
-            sol = solve_ivp(field, (t, t_stop), z, method="DOP853", rtol=1e-12, atol=1e-14 * scale,
-                            events=events)
-            hits = [(te[0], i) for i, te in enumerate(sol.t_events) if te.size]
-            if not hits:
-                break
-            t, i = min(hits)
-            last[j] = t
-            z = sol.y_events[i][0]
-            active = active.copy()
-            active[i] = not active[i]
-    return last
-
-
-# ---------------------------------------------------------------------------------------
 # Checks.
 # ---------------------------------------------------------------------------------------
 @pytest.mark.claim(THEOREM9.id, kind="symbolic")
@@ -285,7 +240,8 @@ def save_tightness_histogram(ratios: np.ndarray, out: Path) -> None:
 
 @pytest.mark.claim(THEOREM9.id, kind="numerical", form="corrected")
 def test_theorem9_alignment_time_against_dop853(record_property):
-    """Measured alignment time of the exact flow = DOP853 with events (1e-6 relative), and <= T."""
+    """Measured alignment time of the exact flow = the independent DOP853 reference's last activation
+    change (models.two_layer_relu.reference, 1e-6 relative), and <= T."""
     worst = 0.0
     for case in SEEDED_CASES:
         inst = seeded_instance(*case)
@@ -293,7 +249,7 @@ def test_theorem9_alignment_time_against_dop853(record_property):
         b = alignment_bounds(X, y, W0, v0)
         measured = alignment_time(gradient_flow(X, y, W0, v0, b.T), W0, v0)
         assert 0 < measured <= b.T
-        reference = reference_last_events(X, y, W0, v0, 2 * measured).max()
+        reference = reference_flow(X, y, W0, v0, 2 * measured).last_event.max()
         worst = max(worst, abs(measured - reference) / measured)
         # 1e-6: DOP853 at rtol 1e-12 locates events to ~1e-10 relative; a missed or an
         # extra event moves the alignment time by O(1) relative.
