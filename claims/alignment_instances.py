@@ -19,6 +19,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from models.data_geometry import class_sums
+from models.instances import separable_instance
 
 SEEDED_CASES = [  # (seed, n_pos, n_neg, d, h): small orthogonally separable instances
     (0, 2, 2, 2, 3), (1, 3, 2, 3, 3), (2, 2, 3, 2, 4), (3, 3, 3, 3, 2),
@@ -26,18 +27,10 @@ SEEDED_CASES = [  # (seed, n_pos, n_neg, d, h): small orthogonally separable ins
 
 
 def seeded_instance(seed: int, n_pos: int, n_neg: int, d: int, h: int) -> dict:
-    """Separable data (y_i x_i within 45 degrees of e_1) and a small balanced init from one Generator."""
-    rng = np.random.default_rng(seed)
-    n = n_pos + n_neg
-    y = np.array([1.0] * n_pos + [-1.0] * n_neg)
-    u = rng.normal(size=(n, d))
-    u[:, 0] = 0.0
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    Z = rng.uniform(1.0, 2.0, size=(n, 1)) * np.eye(d)[0] + rng.uniform(0.0, 0.9, size=(n, 1)) * u
-    X = y[:, None] * Z
-    W0 = 1e-3 * rng.normal(size=(h, d))
-    v0 = np.where(rng.random(h) < 0.5, -1.0, 1.0) * np.linalg.norm(W0, axis=1)
-    return {"X": X, "y": y, "W0": W0, "v0": v0}
+    """Separable data and a small balanced init (||w_j(0)|| ~ 1e-3, random signs) from one
+    Generator (models.instances.separable_instance)."""
+    return separable_instance(np.random.default_rng(seed), n_pos=n_pos, n_neg=n_neg, d=d, h=h,
+                              scale=1e-3, signs="random")
 
 
 @st.composite
