@@ -222,3 +222,17 @@ def test_list_json_gives_arrays_and_what_can_be_done(capsys):
     assert lemma6["assumptions"] == ["orthogonal-separability"]
     assert lemma6["arrays"] == ["X", "y", "W0"] and lemma6["checkable"] and lemma6["probeable"]
     assert not rows["eq-6-risk-identity"]["checkable"]
+
+
+def test_probe_from_another_folder_prints_paths_that_work_there(tmp_path, capsys, monkeypatch):
+    # A project rooted at tmp_path/project (default report dir: its reports/), run from elsewhere.
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert cli.main(["probe", "lemma-6", "--violate", "orthogonal-separability", "--max-examples", "5"],
+                    paper=PAPER, root=project) == 0
+    ce = json.loads(capsys.readouterr().out)["counterexample"]
+    assert Path(ce["file"]).is_absolute() and Path(ce["file"]).is_file()
+    assert Path(ce["file"]).parent == project / "reports" / "counterexamples"
+    assert ce["file"] in ce["replay"]

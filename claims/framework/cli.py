@@ -245,8 +245,18 @@ def cmd_probe(args: argparse.Namespace) -> int:
     except ProbeEvaluationError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_DEFECT
-    print(json.dumps(result.as_record()))
+    print(json.dumps(_from_here(result.as_record(), args.root)))
     return 0
+
+
+def _from_here(record: dict, root: Path) -> dict:
+    """A probe row whose counterexample path and replay command work from the current folder:
+    relative to the project root (the report's convention) when run there, absolute elsewhere."""
+    ce = record.get("counterexample")
+    if ce is None or Path.cwd().resolve() == root or Path(ce["file"]).is_absolute():
+        return record
+    absolute = str(root / ce["file"])
+    return dict(record, counterexample=dict(ce, file=absolute, replay=ce["replay"].replace(ce["file"], absolute)))
 
 
 def _probe_all(args: argparse.Namespace, seconds: float) -> int:
