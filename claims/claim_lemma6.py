@@ -72,12 +72,18 @@ def evaluate_lemma6(inst, *, sqrt_mu: bool = True) -> Evaluation:
 LEMMA6 = register(Claim(
     id="lemma-6",
     paper_ref="Lemma 6",
-    statement="Under Assumption 1, ||x_a(w)|| >= sqrt(mu) n_a(w) x_min for every w (eq. (26)).",
+    statement=r"Under Assumption 1, $\|x_a(w)\| \geq \sqrt{\mu}\, n_a(w) x_{\min}$ for every $w$ (eq. (26)).",
+    quote=r"$$\|\mathbf{x}_a(\mathbf{w})\| \geq \sqrt{\mu} n_a(\mathbf{w}) x_{\min}, \quad (26)$$ where "
+          r"$n_a(\mathbf{w}) = |\{i \in [n] \mid \langle \mathbf{w}, \mathbf{x}_i \rangle > 0\}|$ .",
+    reading=r"For every $w \in \mathbb{R}^d$, with $\mu$ the instance's own margin of Assumption 1 (the least "
+            r"pairwise cosine of the $y_i x_i$) and $x_{\min} = \min_i \|x_i\|$ (22); checked with $w$ ranging over "
+            r"the rows of $W_0$, the data points and the class sums, and adversarially over the $x_i$.",
     assumptions=("orthogonal-separability",),
     expected_verdict="gap",
-    correction="The step '= sqrt(n_a x_min^2 + mu n_a (n_a - 1) x_min^2)' is an inequality (>=), equal only "
-               "when every active ||x_i|| equals x_min; with '>=' the proof is complete. The sharp bound is "
-               "||x_a(w)|| >= sqrt(mu n_a^2 + (1 - mu) n_a) x_min, attained by equal norms and pairwise cosines mu.",
+    correction=r"The step '$= \sqrt{n_a x_{\min}^2 + \mu n_a (n_a - 1) x_{\min}^2}$' is an inequality ($\geq$), "
+               r"equal only when every active $\|x_i\|$ equals $x_{\min}$; with '$\geq$' the proof is complete. The "
+               r"sharp bound is $\|x_a(w)\| \geq \sqrt{\mu n_a^2 + (1 - \mu) n_a}\, x_{\min}$, attained by equal "
+               r"norms and pairwise cosines $\mu$.",
     instance_arrays=("X", "y", "W0"),
     evaluate=evaluate_lemma6,
 ))

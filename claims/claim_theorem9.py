@@ -142,17 +142,31 @@ def evaluate_corrected(inst, *, T_scale: float = 1.0, swap_cones: bool = False) 
 THEOREM9 = register(Claim(
     id="theorem-9",
     paper_ref="Theorem 9",
-    statement="Let T = 2n/(sqrt(mu) x_min) * 1/min{zeta, xi}. If j in N_+, either w_j(T) in S_+ or "
-              "w_j(T) in S_dead, and remains permanently in one of those cones; moreover, if "
-              "max_{i in I_+} <w_j(0), x_i> > 0, then w_j(T) in S_+. Symmetrically for j in N_- with S_-.",
+    statement=r"Let $T = \frac{2n}{\sqrt{\mu}\, x_{\min}} \cdot \frac{1}{\min\{\zeta, \xi\}}$. If $j \in \mathcal{N}_+$, "
+              r"either $w_j(T) \in \mathcal{S}_+$ or $w_j(T) \in \mathcal{S}_{dead}$, and remains permanently in one "
+              r"of those cones; moreover, if $\max_{i \in \mathcal{I}_+} \langle w_j(0), x_i \rangle > 0$, then "
+              r"$w_j(T) \in \mathcal{S}_+$. Symmetrically for $j \in \mathcal{N}_-$ with $\mathcal{S}_-$.",
+    quote=r"*Let $T = \frac{2n}{\sqrt{\mu} x_{\min}} \times \frac{1}{\min\{\zeta, \xi\}}$ . Then following "
+          r"statements hold :* - If $j \in \mathcal{N}_+$ , then either $\mathbf{w}_j(T) \in \mathcal{S}_+$ or "
+          r"$\mathbf{w}_j(T) \in \mathcal{S}_{dead}$ , and remains permanently in one of those cones. Moreover, if "
+          r"$\max_{i \in \mathcal{I}_+} \langle \mathbf{w}_j(0), \mathbf{x}_i \rangle > 0$ , then $\mathbf{w}_j(T) "
+          r"\in \mathcal{S}_+$ . - If $j \in \mathcal{N}_-$ , then either $\mathbf{w}_j(T) \in \mathcal{S}_-$ or "
+          r"$\mathbf{w}_j(T) \in \mathcal{S}_{dead}$ , and remains permanently in one of those cones. Moreover, if "
+          r"$\max_{i \in \mathcal{I}_-} \langle \mathbf{w}_j(0), \mathbf{x}_i \rangle > 0$ , then $\mathbf{w}_j(T) "
+          r"\in \mathcal{S}_-$ .",
+    reading=r"The cones are those of (23)-(24), with strict inequalities ($\mathcal{S}_{dead}$: $\langle w, x_i "
+            r"\rangle < 0$ for all $i$); $\zeta$, $\xi$ are the largest constants valid in Lemmas 7 and 8, and the "
+            r"flow is the exact gradient flow of (2). 'Remains permanently' is checked as being in the same cone at "
+            r"$T$ and at $2T$.",
     assumptions=("orthogonal-separability", "balanced-init", "non-extreme-init", "small-init", "gradient-flow",
                  "linear-loss"),
     expected_verdict="erratum",
-    correction="Read S_dead as its closure without the origin, {w != 0 : <w, x_i> <= 0 for all i} (no sample "
-               "active): a neuron of N_+ whose last active (negative) sample deactivates is frozen exactly on "
-               "that sample's boundary <w_j, x_i> = 0, outside the open cone S_dead. With that reading both "
-               "bullets, 'remains permanently' and both 'moreover' parts hold at T (zeta = 1 - max(0, c)^2, "
-               "xi = mu^2); the measured alignment time stays below 0.12 T on every generated instance.",
+    correction=r"Read $\mathcal{S}_{dead}$ as its closure without the origin, $\{w \neq 0 : \langle w, x_i \rangle "
+               r"\leq 0 \text{ for all } i\}$ (no sample active): a neuron of $\mathcal{N}_+$ whose last active "
+               r"(negative) sample deactivates is frozen exactly on that sample's boundary $\langle w_j, x_i \rangle "
+               r"= 0$, outside the open cone $\mathcal{S}_{dead}$. With that reading both bullets, 'remains "
+               r"permanently' and both 'moreover' parts hold at $T$ ($\zeta = 1 - \max(0, c)^2$, $\xi = \mu^2$); "
+               r"the measured alignment time stays below $0.12\, T$ on every generated instance.",
     counterexample_summary="X = [[1, 0], [-cos 1deg, -sin 1deg]], y = [1, -1]: the balanced neuron of N_+ at "
                            "angle 92deg (||w_0|| = v_0 = 1e-3, Assumption 3 holds) activates only the negative "
                            "sample, which deactivates at t = 0.017; x_a = 0 then freezes w_0 on <w_0, x_2> = 0, "

@@ -565,7 +565,13 @@ def evaluate_asymmetry(inst, *, normalisation: str = "neuron", window=(20.0, 30.
 EQ47 = register(Claim(
     id="eq-47-homogeneity",
     paper_ref="Eq. (47)",
-    statement="(47) is 0-homogeneous, so |v_j|, ||w_j|| do not change (Euler's homogeneous function theorem).",
+    statement=r"(47) is 0-homogeneous, so $|v_j|$, $\|w_j\|$ do not change (Euler's homogeneous function theorem).",
+    quote=r"$$\mathcal{L}(\mathbf{v}, \mathbf{W}) = -\sum_{j=1}^h \frac{v_j}{|v_j|} \frac{\mathbf{w}_j^\top}"
+          r"{\|\mathbf{w}_j\|} \mathbf{x}_a(\mathbf{w}_j) \quad (47)$$ This function is 0-homogeneous, so $|v_j|$ , "
+          r"$\|\mathbf{w}_j\|$ actually does not change by Euler's homogeneous function theorem.",
+    reading=r"0-homogeneous in each neuron's $v_j$ and $w_j$ separately; 'does not change' means constant along the "
+            r"gradient flow of (47) in $(v, W)$ (vanishing Euler derivatives, and simulated flows). $v_j$ itself "
+            r"stays fixed, since (47) depends on it only through its sign.",
     instance_arrays=("X", "y", "W0", "v0"),
     evaluate=evaluate_eq47,
     instance_bounds={"max_n": 6, "max_h": 4, "max_d": 3},
@@ -573,8 +579,14 @@ EQ47 = register(Claim(
 EQ48 = register(Claim(
     id="eq-48-direction-flow",
     paper_ref="Eq. (48)",
-    statement="d/dt w_j/||w_j|| = (1/(|v_j| ||w_j||)) sgn(v_j) (I - w_j w_j^T/||w_j||^2) x_a(w_j) under a "
-              "balanced initialization (gradient flow of (47)).",
+    statement=r"$\frac{d}{dt} \frac{w_j}{\|w_j\|} = \frac{1}{|v_j| \|w_j\|} \operatorname{sgn}(v_j) \left(I - "
+              r"\frac{w_j w_j^\top}{\|w_j\|^2}\right) x_a(w_j)$ under a balanced initialization (gradient flow of (47)).",
+    quote=r"$$\frac{d}{dt} \frac{\mathbf{w}_j}{\|\mathbf{w}_j\|} = \frac{1}{|v_j| \|\mathbf{w}_j\|} \times "
+          r"\text{sgn}(v_j) \left( \mathbf{I} - \frac{\mathbf{w}_j \mathbf{w}_j^\top}{\|\mathbf{w}_j\|^2} \right) "
+          r"\mathbf{x}_a(\mathbf{w}_j) \quad (48)$$ under a balanced initialization",
+    reading=r"The left side is the direction rate of the gradient flow of (47) in $(v, W)$; 'balanced' is $|v_j| = "
+            r"\|w_j\|$ for each neuron (Assumption 2). Both sides are compared neuron by neuron, away from the "
+            r"activation boundaries $\langle w_j, x_i \rangle = 0$.",
     assumptions=("balanced-init",),
     instance_arrays=("X", "y", "W0", "v0"),
     evaluate=evaluate_eq48,
@@ -584,6 +596,11 @@ MULTIPLE = register(Claim(
     id="appendix-d4-constant-multiple",
     paper_ref="Appendix D.4",
     statement="(48) is a constant multiple of the unnormalised direction flow, so the alignment of D.2 carries over.",
+    quote=r"which is a constant multiple of that of unnormalized GF. Hence, we can directly use the result of "
+          r"Section D.2 to prove neural alignment.",
+    reading=r"'That of unnormalized GF' is the direction rate of the same neuron under the unnormalised flow (D.1). "
+            r"The constant is read per neuron, $1/\|w_j(0)\|^2$: each neuron's direction under (47) at time $t$ equals "
+            r"its unnormalised direction at time $t/\|w_j(0)\|^2$.",
     assumptions=("balanced-init",),
     instance_arrays=("X", "y", "W0", "v0"),
     evaluate=evaluate_constant_multiple,
@@ -592,23 +609,42 @@ MULTIPLE = register(Claim(
 EQ50 = register(Claim(
     id="eq-50-51-normalised-flow",
     paper_ref="Eq. (50)",
-    statement="Gradient flow of (49) is (50)-(51), and ||v||, ||W|| are constant along it.",
+    statement=r"Gradient flow of (49) is (50)-(51), and $\|v\|$, $\|W\|$ are constant along it.",
+    quote=r"In this case, $\|\mathbf{v}\|, \|\mathbf{W}\|$ is constant again, and $$\frac{d}{dt} \mathbf{v} = "
+          r"\frac{1}{\|\mathbf{v}\| \|\mathbf{W}\|} \left( \mathbf{I} - \frac{\mathbf{v} \mathbf{v}^\top}"
+          r"{\|\mathbf{v}\|^2} \right) \mathbf{W}^\top \mathbf{x} = \frac{1}{\|\mathbf{v}\| \|\mathbf{W}\|} "
+          r"\mathbf{W}^\top \mathbf{x} - \frac{\mathbf{v}^\top \mathbf{W}^\top \mathbf{x}}{\|\mathbf{v}\|^3 "
+          r"\|\mathbf{W}\|} \mathbf{v}, \quad (50)$$ $$\frac{d}{dt} \mathbf{W} = \frac{1}{\|\mathbf{v}\| "
+          r"\|\mathbf{W}\|} \mathbf{x} \mathbf{v}^\top - \frac{\mathbf{v}^\top \mathbf{W}^\top \mathbf{x}}"
+          r"{\|\mathbf{v}\| \|\mathbf{W}\|^3} \mathbf{W}. \quad (51)$$",
+    reading=r"$\|W\|$ is the Frobenius norm; (50) (both printed forms) and (51) are compared with the negative "
+            r"gradient of (49) in $(v, W)$.",
 ))
 C_MONOTONE = register(Claim(
     id="appendix-d4-c-monotone",
     paper_ref="Appendix D.4",
-    statement="Along (50)-(51), c = v^T W^T x is an increasing function and dc/dt = 0 only when W || x v^T "
-              "(read: W = lambda x v^T, lambda != 0 of either sign).",
+    statement=r"Along (50)-(51), $c = v^\top W^\top x$ is an increasing function and $dc/dt = 0$ only when $W "
+              r"\parallel x v^\top$ (read: $W = \lambda x v^\top$, $\lambda \neq 0$ of either sign).",
+    quote=r"Then by a similar way to Section D.3, one can prove that $c = \mathbf{v}^\top \mathbf{W}^\top "
+          r"\mathbf{x}$ is an increasing function and $dc/dt = 0$ only when $\mathbf{W} \parallel \mathbf{x} "
+          r"\mathbf{v}^\top$ .",
+    reading=r"'Increasing' is read as nondecreasing along (50)-(51); '$\parallel$' as $W = \lambda x v^\top$ for "
+            r"some $\lambda \neq 0$ of either sign, and 'only when' as 'exactly when'.",
 ))
 EQ52 = register(Claim(
     id="eq-52-rank-one-collapse",
     paper_ref="Eq. (52)",
-    statement="Along (50)-(51), LaSalle yields W/||W|| -> x v^T/(||x|| ||v||).",
+    statement=r"Along (50)-(51), LaSalle yields $W/\|W\| \to x v^\top/(\|x\| \|v\|)$.",
+    quote=r"Then LaSalle principle yields the one-rank collapse : $$\frac{\mathbf{W}}{\|\mathbf{W}\|} \rightarrow "
+          r"\frac{\mathbf{x} \mathbf{v}^\top}{\|\mathbf{x}\| \|\mathbf{v}\|} \quad (52)$$",
+    reading=r"From every start of (50)-(51) with $x, v, W \neq 0$, as $t \to \infty$, in the Frobenius norm; checked "
+            r"as the gap falling by a factor 20 from $kt = 6$ to $kt = 12$, $k = \|x\|/\max(\|v_0\|, \|W_0\|)^2$.",
     expected_verdict="erratum",
-    correction="(52) holds if and only if c(0) = v(0)^T W(0)^T x > -||v(0)|| ||W(0)|| ||x||. The set "
-               "W(0) = -lambda x v(0)^T (lambda > 0) consists of equilibria of (50)-(51) (c at its minimum), where "
-               "W/||W|| = -x v^T/(||x|| ||v||) for all t. Elsewhere c increases and (52) follows; under balance "
-               "(||W(0)|| = ||v(0)||) the state converges to the single point (||v(0)|| u_+/||u_+||, ...) of D.3.",
+    correction=r"(52) holds if and only if $c(0) = v(0)^\top W(0)^\top x > -\|v(0)\| \|W(0)\| \|x\|$. The set "
+               r"$W(0) = -\lambda x v(0)^\top$ ($\lambda > 0$) consists of equilibria of (50)-(51) ($c$ at its "
+               r"minimum), where $W/\|W\| = -x v^\top/(\|x\| \|v\|)$ for all $t$. Elsewhere $c$ increases and (52) "
+               r"follows; under balance ($\|W(0)\| = \|v(0)\|$) the state converges to the single point "
+               r"$(\|v(0)\| u_+/\|u_+\|, \dots)$ of D.3.",
     counterexample_summary="x = 1, W0 = -2 x v0^T with v0 = 1 (d = m = 1): an equilibrium with W/||W|| = -x v^T/(|x||v|)",
     instance_arrays=("x", "W0", "v0"),
     evaluate=evaluate_eq52,
@@ -617,8 +653,14 @@ EQ52 = register(Claim(
 LIMIT_POINT = register(Claim(
     id="appendix-d4-limit-point",
     paper_ref="Appendix D.4",
-    statement="Under (50)-(51) the state converges to a single point (needed for 'the directional collapse ... "
-              "can also appear under weight normalization'; D.4 proves only (52)).",
+    statement="Under (50)-(51) the state $(v, W)$ converges to a single point (D.4's last paragraph: the "
+              "objective is semialgebraic, so the bounded trajectory has finite length; Bolte et al.).",
+    quote=r"However, since $\hat{\mathcal{L}}$ is semialgebraic in $\{\mathbf{v}, \mathbf{W} \mid \mathbf{v} \neq "
+          r"\mathbf{0}, \mathbf{W} \neq \mathbf{0}\}$ , the trajectory is finite, and hence $\mathbf{v}, \mathbf{W}$ "
+          r"actually converges (Bolte et al. [1]) to a single point.",
+    reading=r"'The trajectory is finite' is read as finite length; checked as $v$, $W$ settling along (50)-(51) "
+            r"(moving by at most $10^{-6}$ of their norms over a late window), and from balanced starts against the "
+            r"radial projection of D.3's closed form.",
     assumptions=("balanced-init",),
     instance_arrays=("X", "y", "W0", "v0"),
     evaluate=evaluate_limit_point,
@@ -629,12 +671,18 @@ SAME_FLOW = register(Claim(
     paper_ref="Appendix D.4",
     statement="After neural alignment the weight-normalised network (47) follows the gradient flow of (49) "
               "(group by group), so (52) gives its rank-one collapse.",
+    quote=r"After a neural alignment, we will consider the GF dynamics of $$\hat{\mathcal{L}}(\mathbf{v}, "
+          r"\mathbf{W}) = -\frac{\mathbf{v}^\top \mathbf{W}^\top \mathbf{x}}{\|\mathbf{v}\| \|\mathbf{W}\|}, \quad "
+          r"(49)$$ where the subscript $\pm$ is omitted.",
+    reading=r"Read as: once aligned, the flow of (47) restricted to each group $\mathcal{N}_\pm$ ($W = W_\pm$, $v = "
+            r"v_\pm$, $x = \pm x_\pm$) is the gradient flow of (49); the conclusion checked is each aligned group's "
+            r"rank-one collapse under (47).",
     assumptions=("balanced-init",),
     expected_verdict="gap",
-    correction="(49) normalises the whole group (||v||, ||W|| fixed, v moves), (47) each neuron (||w_j|| fixed, "
-               "v frozen): from the same aligned state the two flows differ. Repair: under (47) each aligned "
-               "w_j/||w_j|| -> x/||x|| directly by (48) (the D.3 direction flow of one neuron), so "
-               "W -> x (||w_j(0)||)_j^T / ||x||, which is parallel to x v^T exactly under balance.",
+    correction=r"(49) normalises the whole group ($\|v\|$, $\|W\|$ fixed, $v$ moves), (47) each neuron ($\|w_j\|$ "
+               r"fixed, $v$ frozen): from the same aligned state the two flows differ. Repair: under (47) each aligned "
+               r"$w_j/\|w_j\| \to x/\|x\|$ directly by (48) (the D.3 direction flow of one neuron), so $W \to x\, "
+               r"(\|w_j(0)\|)_j^\top / \|x\|$, which is parallel to $x v^\top$ exactly under balance.",
     instance_arrays=("X", "y", "W0", "v0"),
     evaluate=evaluate_normalisations,
     instance_bounds={"max_n": 5, "max_h": 3, "max_d": 3},
@@ -642,9 +690,15 @@ SAME_FLOW = register(Claim(
 ASYMMETRY = register(Claim(
     id="section-5-2-wn-asymmetry",
     paper_ref="Section 5.2",
-    statement="Under weight normalization the directional collapse appears and the restriction in magnitudes "
-              "prevents max{s_+/s_-, s_-/s_+} -> infinity (Section D.4) (read: when each class keeps a live "
-              "neuron; a class whose group all dies has a zero mean feature under any normalisation).",
+    statement=r"Under weight normalization the directional collapse appears and the restriction in magnitudes "
+              r"prevents $\max\{s_+/s_-, s_-/s_+\} \to \infty$ (Section D.4) (read: when each class keeps a live "
+              r"neuron; a class whose group all dies has a zero mean feature under any normalisation).",
+    quote=r"We also argue that the directional collapse can also appear under weight normalization, and in that case "
+          r"the restriction in magnitudes prevents the severe asymmetry $\max\{s_+/s_-, s_-/s_+\} \rightarrow "
+          r"\infty$ (Section D.4).",
+    reading=r"Weight normalization is the per-neuron normalisation (47) of Section 3 and Appendix B.2; $s_\pm$ is "
+            r"measured by the class-mean feature norms, and 'prevents' means that their ratio settles at a finite "
+            r"positive value (asked only when each class keeps a live neuron).",
     assumptions=("orthogonal-separability", "balanced-init", "non-extreme-init"),
     instance_arrays=("X", "y", "W0", "v0"),
     evaluate=evaluate_asymmetry,
