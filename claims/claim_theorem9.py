@@ -195,6 +195,35 @@ def test_theorem9_time_is_n_changes_of_claim2():
         assert_sympy_zero(T.subs(case) - n * t_small.subs(case), "T - n max(t_1, t_2)")
 
 
+def bounds_match_formulas(inst, *, t_formula=None) -> None:
+    """alignment_bounds' mu, x_min, t_1, t_2 and T equal the paper's formulas evaluated here:
+    mu and x_min by brute force over the samples, t_1, t_2, T by lambdifying the expressions of
+    the symbolic check (``t_formula`` replaces T's, for the negative control)."""
+    X, y, W0, v0 = (inst[k] for k in ("X", "y", "W0", "v0"))
+    b = alignment_bounds(X, y, W0, v0)
+    Z = y[:, None] * X
+    cosines = [Z[i] @ Z[j] / (np.linalg.norm(Z[i]) * np.linalg.norm(Z[j]))
+               for i in range(len(y)) for j in range(len(y))]
+    mu, xm = min(cosines), float(np.linalg.norm(X, axis=1).min())
+    n, m, x, z, k = sp.symbols("n mu x_min zeta xi", positive=True)
+    formulas = {"t1": 2 / (z * sp.sqrt(m) * x), "t2": 2 / (k * sp.sqrt(m) * x),
+                "T": t_formula if t_formula is not None else 2 * n / (sp.sqrt(m) * x) / sp.Min(z, k)}
+    values = {"mu": (b.mu, mu), "x_min": (b.x_min, xm)}
+    for name, expr in formulas.items():
+        values[name] = (getattr(b, name), float(sp.lambdify((n, m, x, z, k), expr)(len(y), mu, xm, b.zeta, b.xi)))
+    for name, (computed, expected) in values.items():
+        # 1e-12 relative: the same float64 operations in another order (a few roundings).
+        require(abs(computed - expected) <= 1e-12 * abs(expected), f"{name}: {computed} != {expected}")
+
+
+@pytest.mark.claim(THEOREM9.id, kind="numerical")
+def test_theorem9_bounds_are_the_printed_formulas(record_property):
+    """The T, t_1, t_2 the checks compare against are the paper's formulas, with mu and x_min by brute force."""
+    for case in SEEDED_CASES:
+        bounds_match_formulas(seeded_instance(*case))
+    record_property("fig:bound_instances", len(SEEDED_CASES))
+
+
 @pytest.mark.claim(THEOREM9.id, kind="property", form="printed")
 def test_theorem9_printed(record_property):
     """As printed (S_dead strict), at T: fails on a neuron frozen on the boundary of S_dead."""
@@ -278,6 +307,10 @@ def test_theorem9_negative_control():
     place of T (T_scale=1e-6: the neurons have not reached their cones yet), and the sign-swapped cone
     rule (swap_cones=True: N_+ allowed S_- and N_- allowed S_+); both must be rejected."""
     inst = seeded_instance(*SEEDED_CASES[0])
+    # T with sqrt(n) for n (a misprint the upper-bound checks alone would not see):
+    n, m, x, z, k = sp.symbols("n mu x_min zeta xi", positive=True)
+    bounds_match_formulas(inst)
+    rejects(bounds_match_formulas, inst, t_formula=2 * sp.sqrt(n) / (sp.sqrt(m) * x) / sp.Min(z, k))
     assert evaluate_corrected(inst).holds
     rejects(evaluate_corrected, inst, T_scale=1e-6)
     rejects(evaluate_corrected, inst, swap_cones=True)
