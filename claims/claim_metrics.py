@@ -286,6 +286,11 @@ def test_nc1_metric_symbolic():
     assert (sigma_b.pinv() - claimed).applyfunc(sp.simplify) == sp.zeros(2, 2)
 
 
+# Feature scales of the formula check: four orders of magnitude either way, where an absolute
+# cutoff on singular values (instead of one relative to the largest) would drop or keep the wrong ones.
+SCALES = (1.0, 1e-4, 1e4)
+
+
 def nc1_formulas_hold(H, y, metric=binary_nc1) -> bool:
     stats = class_statistics(H, y)
     delta = stats.means[-1] - stats.means[0]  # classes sorted: -1 then +1
@@ -297,8 +302,14 @@ def nc1_formulas_hold(H, y, metric=binary_nc1) -> bool:
 
 @pytest.mark.claim(NC1_METRIC.id, kind="property", form="corrected")
 def test_nc1_metric_formulas(record_property):
-    """Corrected: the metric equals 4 Delta^T Sigma_W Delta/||Delta||^4; the trace ratio 4 tr Sigma_W/||Delta||^2."""
-    property_check(record_property, binary_features(), lambda inst: require(evaluate_nc1_corrected(inst).holds))
+    """Corrected: the metric equals 4 Delta^T Sigma_W Delta/||Delta||^4; the trace ratio 4 tr Sigma_W/||Delta||^2,
+    at the drawn scale and with the features scaled by 1e-4 and 1e4 (both sides are scale-free, so a
+    pseudo-inverse cutoff that is absolute rather than relative shows up)."""
+    def body(inst):
+        for scale in SCALES:
+            require(evaluate_nc1_corrected({"X": scale * inst["X"], "y": inst["y"]}).holds, f"at scale {scale}")
+
+    property_check(record_property, binary_features(), body)
 
 
 @pytest.mark.claim(NC1_METRIC.id, kind="numerical", form="corrected")
