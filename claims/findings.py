@@ -33,6 +33,22 @@ from claims.framework.paper import MainResult
 # ---------------------------------------------------------------------------------------------
 ROOT_CAUSES = (
     RootCause(
+        id="homogeneous-max-margin-after-nc",
+        title="After NC, the bias-free max-margin direction aligns only for equal class-mean norms",
+        severity="substantive",
+        explanation=(
+            "The Abstract says that once NC occurs the max-margin direction and the class-mean "
+            "difference become closely aligned. With collapsed features the max-margin problem sees two "
+            "points, mu_+ and mu_-. With a free bias its direction is mu_+ - mu_-, and the sentence holds "
+            "(the angle vanishes like the within-class spread). Without a bias (the paper's last layer "
+            "f = v^T phi has none), the direction is the min-norm point of the segment [mu_+, -mu_-], "
+            "parallel to mu_+ - mu_- only when ||mu_+|| = ||mu_-|| or the means are linearly dependent; "
+            "for orthogonal means with norm ratio r the limiting cosine is 2r/(1 + r^2), and Section 5.2's "
+            "class scales e^{||x_+-|| t} drive r away from 1, so the directions tend to orthogonality. "
+            "Repair: state the sentence for the max-margin classifier with a bias, or add equal class-mean "
+            "norms."),
+    ),
+    RootCause(
         id="unbounded-below-risk",
         title="Risk unbounded below: minimising is not deciding",
         severity="substantive",
@@ -237,6 +253,20 @@ ROOT_CAUSES = (
 # Findings, in the paper's order.
 # ---------------------------------------------------------------------------------------------
 FINDINGS = {
+    "abstract-mean-difference": Finding(
+        "scope",
+        "Gradient descent under the linear loss aligns with s = n_+ mu_+ - n_- mu_-, which is the class-mean "
+        "difference once n_+ = n_- (or the means are linearly dependent); the shrunk counterexample (one "
+        "positive, two negatives) is 0.0139 rad off, and seeded unequal-size data stay 0.021 rad off.",
+        "unequal-class-sizes",
+    ),
+    "abstract-nc-aligns-directions": Finding(
+        "substantive",
+        "Under collapse the bias-free max-margin direction tends to the min-norm point of [mu_+, -mu_-], "
+        "0.464 rad from mu_+ - mu_- for x_+ = (1, 0), x_- = (-1, 1), on an open set of class means; only the "
+        "free-bias SVM always aligns (the angle falls like the within-class spread, order 1.003).",
+        "homogeneous-max-margin-after-nc",
+    ),
     # Section 3
     "section-3-mean-difference": Finding(
         "scope",
@@ -448,6 +478,12 @@ FINDINGS = {
 # Main results.
 # ---------------------------------------------------------------------------------------------
 MAIN_RESULTS = (
+    MainResult("Linear loss vs max margin: the classifier aligns with the mean difference, and after NC "
+               "with the max-margin direction (Abstract)",
+               ("abstract-not-max-margin", "abstract-mean-difference", "abstract-nc-aligns-directions")),
+    MainResult("No gradient decay under the linear loss, the logistic loss's slow rates, faster alignment "
+               "(Section 1, Appendix D)",
+               ("section-1-logistic-rates", "section-1-no-gradient-decay", "appendix-d-faster-alignment")),
     MainResult("Bayes consistency of the linear loss (Appendix A, Section 3)",
                ("eq-6-risk-identity", "eq-7-minimising-sequences", "eq-8-sign-rule",
                 "appendix-a-bayes-consistency")),
@@ -555,6 +591,9 @@ DEPENDS_ON = {
 # The order in which the paper states the claims (Sections 3, 4, 5.1, 5.2, Appendices A-D).
 # ---------------------------------------------------------------------------------------------
 CLAIM_ORDER = (
+    # Abstract and Section 1
+    "abstract-not-max-margin", "abstract-mean-difference", "abstract-nc-aligns-directions",
+    "section-1-logistic-rates", "section-1-no-gradient-decay",
     # Section 3
     "section-3-mean-difference", "section-3-nc3", "section-3-between-class-variance",
     "section-3-fisher-after-nc1",
@@ -577,8 +616,8 @@ CLAIM_ORDER = (
     "appendix-c1-weak-nc1", "eq-14-nc3",
     # Appendix C.2
     "eq-16-normal-cone", "eq-17-minimiser", "appendix-c2-complete-nc",
-    # Appendix D.1
-    "eq-19", "eq-19-direction", "d1-balance-sign",
+    # Appendix D (introduction) and D.1
+    "appendix-d-faster-alignment", "eq-19", "eq-19-direction", "d1-balance-sign",
     # Appendix D.2
     "d2-cones", "d2-samples-in-cones", "d2-xa-in-cones", "claim-1", "lemma-5", "lemma-6", "claim-2",
     "lemma-7", "lemma-8", "eq-32", "eq-34", "theorem-9",
