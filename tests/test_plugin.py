@@ -95,7 +95,7 @@ def test_square_printed(record_property):
 def test_square_corrected(record_property):
     "corrected"
     property_check(record_property, UNIT.satisfying(), lambda inst: require(evaluate_below(inst).holds))
-    record_property("fig:answer", 0.1 + 0.2)
+    record_property("fig:answer", np.float64(0.1) + 0.2)  # a numpy scalar must cross to the xdist controller
 
 
 @pytest.mark.negative_control("toy-erratum")
@@ -287,17 +287,28 @@ def test_two_runs_write_identical_reports(project):
 
 def test_xdist_run_gives_the_serial_report(project):
     pytest.importorskip("xdist")
-    run(project)
-    serial = load_report(project)
-    result = run(project, CLAIMS, "-n", "2")
+    assert run(project, CLAIMS, "--claims-report-dir", "serial").ret == 0
+    result = run(project, CLAIMS, "-n", "2", "--claims-report-dir", "parallel")
     assert result.ret == 0, result.stdout.str()
-    parallel = load_report(project)
+    serial, parallel = (json.loads((project.path / d / "claims.json").read_text()) for d in ("serial", "parallel"))
+    assert (project.path / "parallel" / "counterexamples" / "toy-erratum.npz").is_file()
     for report in (serial, parallel):
         report.pop("generated")
         report["claims"] = sorted(report["claims"], key=lambda c: c["id"])
         for claim in report["claims"]:
             claim["checks"] = sorted(claim["checks"], key=lambda c: c["test"])
+            if claim["counterexample"]:  # the report directories differ
+                claim["counterexample"] = None
     assert parallel == serial
+
+
+def test_xdist_run_shows_a_mismatch(project):
+    pytest.importorskip("xdist")
+    broken = CLAIMS.replace("assert all(x * x >= 0 for x in (-1.0, 0.0, 2.0))", "assert False, 'broken'")
+    result = run(project, broken, "-n", "2")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*MISMATCH claim toy-gap: recorded gap, now refuted*"])
+    assert load_report(project)["claims"][1]["mismatch"]
 
 
 def test_unknown_claim_id_is_a_usage_error(project):

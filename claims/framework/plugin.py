@@ -80,8 +80,19 @@ from claims.framework.severity import perturbed_holds_fraction
 from claims.framework.verdicts import CheckOutcome, decide, surprises
 
 FIGURE_PREFIX = "fig:"
-# Set on a report by the worker that ran the test, read by the main process.
+# Set on a report by the process that ran the test (a worker under xdist), read by the main process.
 OUTCOME_PROPERTY = "claims:outcome"
+CHECK_PROPERTY = "claims:check"
+CONTROL_PROPERTY = "claims:control"
+# Properties of the framework itself, not figures or section rows.
+_INTERNAL = (OUTCOME_PROPERTY, CHECK_PROPERTY, CONTROL_PROPERTY)
+
+
+def _builtin(value):
+    """A numpy scalar as the Python number it holds; anything else unchanged."""
+    if hasattr(value, "item") and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    return value
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -256,12 +267,23 @@ class ClaimCollector:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
+        # numpy scalars (a figure computed with numpy) become Python numbers: the report travels
+        # from a pytest-xdist worker to the main process, whose channel serialises builtins only.
+        report.user_properties = [(name, _builtin(value)) for name, value in report.user_properties]
         if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(CounterexampleNotFound):
             report.user_properties.append((OUTCOME_PROPERTY, "not-found"))
+        # What the check is (a pytest-xdist main process never collects the items itself).
+        record = self.checks.get(item.nodeid)
+        if record is not None:
+            report.user_properties.append((CHECK_PROPERTY, json.dumps(
+                {"claim": record.claim.id, "kind": record.kind, "form": record.form, "detail": record.detail})))
+        if item.nodeid in self.controls:
+            report.user_properties.append((CONTROL_PROPERTY, self.controls[item.nodeid]))
         return report
 
     # -- outcomes (on the main process) ------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._learn(report)
         control_of = self.controls.get(report.nodeid)
         if control_of is not None and report.when == "call" and report.passed:
             self.controls_rejected[control_of] += 1
@@ -288,6 +310,22 @@ class ClaimCollector:
         outcome = marked or self._outcome(report, record.form)
         if outcome is not None and (record.outcome in (None, "pass") or outcome != "pass"):
             record.outcome = outcome
+
+    def _learn(self, report: pytest.TestReport) -> None:
+        """Under pytest-xdist the main process did not collect the items: learn each check and
+        negative control from the properties its worker attached to the report."""
+        for name, value in report.user_properties:
+            if name == CHECK_PROPERTY and report.nodeid not in self.checks:
+                info = json.loads(value)
+                try:
+                    claim = get_claim(info["claim"])
+                except UnknownClaimError:  # not imported in this process yet
+                    self._registered_claims()
+                    claim = get_claim(info["claim"])
+                self.checks[report.nodeid] = _CheckRecord(claim=claim, kind=info["kind"],
+                                                          form=info["form"], detail=info["detail"])
+            elif name == CONTROL_PROPERTY and report.nodeid not in self.controls:
+                self.controls[report.nodeid] = value
 
     @staticmethod
     def _outcome(report: pytest.TestReport, form: str | None) -> str | None:
