@@ -94,7 +94,7 @@ def test_markdown_matches_json(session_run):
     for rec in report["claims"]:
         assert f"| `{rec['id']}` | {rec['paper_ref']} | **{rec['verdict']}** |" in md
         if rec["verdict"] in ("erratum", "gap"):
-            assert f"### `{rec['id']}`" in md
+            assert f"#### {rec['paper_ref']} (`{rec['id']}`): {rec['verdict']}" in md
     assert f"this run checked {len(report['session']['claims_run'])} of {len(report['claims'])} claims" in md
 
 

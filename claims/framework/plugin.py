@@ -395,7 +395,10 @@ class ClaimCollector:
 
     def _write(self, records: list[dict], claims: list[Claim]) -> None:
         previous = self._previous_report()
-        order = [c.id for c in self._registered_claims()]
+        registered = [c.id for c in self._registered_claims()]
+        # The paper's order when it declares one (stable whichever modules this run imported first).
+        order = [i for i in self.paper.claim_order if i in registered] + \
+            [i for i in registered if i not in self.paper.claim_order]
         merged = merge_claims(previous.get("claims", []) if isinstance(previous.get("claims"), list) else [],
                               records, order)
         probes = merge_probes(self._previous_probes(previous, order), self.probes, order,
