@@ -151,6 +151,10 @@ def run(project, source: str = CLAIMS, *args: str):
     return project.runpytest_subprocess("-p", "claims.framework.plugin", "toyclaims", *args)
 
 
+def claim_of(report: dict, claim_id: str) -> dict:
+    return next(c for c in report["claims"] if c["id"] == claim_id)
+
+
 def load_report(project) -> dict:
     return json.loads((project.path / "reports" / "claims.json").read_text())
 
@@ -162,13 +166,14 @@ def test_toy_paper_gets_its_own_report(project):
     validate_report(report)
     assert report["paper"] == "A Toy Paper on Squares"
     assert {c["id"]: c["verdict"] for c in report["claims"]} == {"toy-erratum": "erratum", "toy-gap": "gap"}
-    erratum = report["claims"][0]
+    assert [c["id"] for c in report["claims"]] == ["toy-gap", "toy-erratum"]  # the paper's declared order
+    erratum = claim_of(report, "toy-erratum")
     assert erratum["counterexample"]["file"] == "reports/counterexamples/toy-erratum.npz"
     assert erratum["counterexample"]["replay"].startswith("python -m toyclaims check toy-erratum")
     assert [c["form"] for c in erratum["checks"]] == ["printed", "corrected"]
     assert [c["outcome"] for c in erratum["checks"]] == ["xfail", "pass"]
     assert erratum["figures"] == {"answer": 0.3, "negative_controls_rejected": 1.0}  # 0.30000000000000004 rounded
-    assert report["session"] == {"claims_run": ["toy-erratum", "toy-gap"], "mismatches": []}
+    assert report["session"] == {"claims_run": ["toy-gap", "toy-erratum"], "mismatches": []}
     saved = np.load(project.path / "reports" / "counterexamples" / "toy-erratum.npz")
     assert float(saved["x"]) == 0.5  # Hypothesis shrinks fractions towards simple ones
     assert erratum["severity"] == "substantive" and erratum["root_cause"] == "square-below-one"
@@ -229,7 +234,7 @@ def test_printed_form_that_passes_is_a_mismatch_not_a_refutation(project):
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*MISMATCH claim toy-erratum: recorded erratum, now inconclusive "
                                  "(test *test_square_printed passed though recorded as failing)*"])
-    erratum = load_report(project)["claims"][0]
+    erratum = claim_of(load_report(project), "toy-erratum")
     assert erratum["checks"][0]["outcome"] == "xpass"
 
 
@@ -240,7 +245,7 @@ def test_search_that_finds_nothing_is_its_own_outcome(project):
     result.stdout.fnmatch_lines(["*CounterexampleNotFound*",
                                  "*MISMATCH claim toy-erratum: recorded erratum, now inconclusive "
                                  "(test *test_square_printed found no counterexample)*"])
-    assert load_report(project)["claims"][0]["checks"][0]["outcome"] == "not-found"
+    assert claim_of(load_report(project), "toy-erratum")["checks"][0]["outcome"] == "not-found"
 
 
 def test_negative_control_that_asserts_nothing_is_an_error(project):
@@ -268,8 +273,8 @@ def test_partial_run_keeps_the_other_claims_and_the_probes(project):
     full = load_report(project)
     assert run(project, CLAIMS, "-k", "gap").ret == 0
     partial = load_report(project)
-    assert [c["id"] for c in partial["claims"]] == ["toy-erratum", "toy-gap"]
-    assert partial["claims"][0] == full["claims"][0]  # kept as it was
+    assert [c["id"] for c in partial["claims"]] == ["toy-gap", "toy-erratum"]
+    assert claim_of(partial, "toy-erratum") == claim_of(full, "toy-erratum")  # kept as it was
     assert partial["probes"] == full["probes"]
     assert partial["session"]["claims_run"] == ["toy-gap"]
 
@@ -308,7 +313,7 @@ def test_xdist_run_shows_a_mismatch(project):
     result = run(project, broken, "-n", "2")
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*MISMATCH claim toy-gap: recorded gap, now refuted*"])
-    assert load_report(project)["claims"][1]["mismatch"]
+    assert claim_of(load_report(project), "toy-gap")["mismatch"]
 
 
 def test_unknown_claim_id_is_a_usage_error(project):
