@@ -270,6 +270,14 @@ class ClaimCollector:
         # numpy scalars (a figure computed with numpy) become Python numbers: the report travels
         # from a pytest-xdist worker to the main process, whose channel serialises builtins only.
         report.user_properties = [(name, _builtin(value)) for name, value in report.user_properties]
+        # A skip's location relative to the project root: the JUnit file is committed with the report.
+        if report.skipped and isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+            path, line, message = report.longrepr
+            try:
+                path = Path(path).resolve().relative_to(self.config.rootpath.resolve()).as_posix()
+            except ValueError:
+                pass
+            report.longrepr = (path, line, message)
         if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(CounterexampleNotFound):
             report.user_properties.append((OUTCOME_PROPERTY, "not-found"))
         # What the check is (a pytest-xdist main process never collects the items itself).
