@@ -80,6 +80,7 @@ from claims.framework.severity import perturbed_holds_fraction
 from claims.framework.verdicts import CheckOutcome, decide, surprises
 
 FIGURE_PREFIX = "fig:"
+JUNIT_PARTIAL = "junit.partial.xml"
 # Set on a report by the process that ran the test (a worker under xdist), read by the main process.
 OUTCOME_PROPERTY = "claims:outcome"
 CHECK_PROPERTY = "claims:check"
@@ -163,7 +164,9 @@ def pytest_configure(config: pytest.Config) -> None:
     writes = not config.getoption("--no-claims-report") and main_process
     own_junit = writes and not config.option.xmlpath
     if own_junit:
-        config.option.xmlpath = str(directory / "junit.xml")
+        # Written beside the report first; moved over junit.xml only by a run that checked every
+        # claim (see ClaimCollector.pytest_sessionfinish), so a partial run keeps the full file.
+        config.option.xmlpath = str(directory / JUNIT_PARTIAL)
     collector = ClaimCollector(config, paper, profile, directory, writes, own_junit)
     config.pluginmanager.register(collector, "claims-collector")
 
@@ -223,17 +226,6 @@ class ClaimCollector:
                 if record.form == "printed":
                     reason += f" (replay: {claim.replay_command})"
                 item.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
-        if not self.checks and self.own_junit:
-            self._drop_junit()
-
-    def _drop_junit(self) -> None:
-        """A run without claim checks (unit tests only) leaves the report's JUnit file alone."""
-        from _pytest.junitxml import xml_key
-
-        xml = self.config.stash.get(xml_key, None)
-        if xml is not None:
-            self.config.pluginmanager.unregister(xml)
-            del self.config.stash[xml_key]
 
     @staticmethod
     def _record_for(item: pytest.Item, marker: pytest.Mark) -> _CheckRecord:
@@ -441,6 +433,21 @@ class ClaimCollector:
             return path.resolve().relative_to(self.config.rootpath.resolve()).as_posix()
         except ValueError:
             return str(path)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """After pytest's JUnit writer: a run that checked every registered claim replaces
+        junit.xml; any other run (unit tests only, -k, one file) leaves it as it was."""
+        if not self.own_junit:
+            return
+        partial = self.report_dir / JUNIT_PARTIAL
+        if not partial.is_file():
+            return
+        complete = bool(self.verdicts) and set(self.verdicts) >= {c.id for c in all_claims()}
+        if complete:
+            partial.replace(self.report_dir / "junit.xml")
+        else:
+            partial.unlink()
 
     def _registered_claims(self) -> list[Claim]:
         """Every claim of the paper, in module order (imports the claim modules not collected)."""
