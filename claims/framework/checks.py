@@ -202,7 +202,7 @@ def search_counterexample(
 
     Hypothesis's ``find`` searches ``strategy`` for an instance where ``claim.evaluate``
     says the statement does not hold and shrinks it; the result is handed to the plugin
-    (saved where ``claim.replay_command`` reads it). The search's budget is the active
+    (saved as ``counterexamples/<id>.npz`` in the run's report directory). The search's budget is the active
     profile's ``max_examples`` unless ``overrides`` sets it; when the budget is spent
     without a counterexample it raises :class:`CounterexampleNotFound` (outcome
     ``not-found``).

@@ -136,16 +136,6 @@ class Claim:
             return None
         return self.evaluate
 
-    @property
-    def counterexample_file(self) -> str:
-        """Path (relative to the project root) of the saved minimal counterexample."""
-        return f"reports/counterexamples/{self.id}.npz"
-
-    @property
-    def replay_command(self) -> str:
-        """The command that reproduces the printed statement's failure (exit 1)."""
-        return f"python -m claims check {self.id} --data {self.counterexample_file}"
-
 
 _REGISTRY: dict[str, Claim] = {}
 

@@ -224,7 +224,7 @@ class ClaimCollector:
                 what = "printed statement" if record.form == "printed" else "proof step as written"
                 reason = f"{what} fails: {claim.counterexample_summary or claim.correction}"
                 if record.form == "printed":
-                    reason += f" (replay: {claim.replay_command})"
+                    reason += f" (replay: {self._replay(claim.id)})"
                 item.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
 
     @staticmethod
@@ -302,8 +302,7 @@ class ClaimCollector:
                 record.figures[name[len(FIGURE_PREFIX):]] = float(value)
             elif name == COUNTEREXAMPLE_PROPERTY:
                 if self.writes:
-                    save_instance(self.report_dir / "counterexamples" / f"{record.claim.id}.npz",
-                                  decode_instance(value))
+                    save_instance(self._counterexample_path(record.claim.id), decode_instance(value))
                 self.saved_counterexamples.add(record.claim.id)  # found (saved when the run writes)
             elif name == OUTCOME_PROPERTY:
                 marked = value
@@ -365,7 +364,7 @@ class ClaimCollector:
                 how = "; ".join(f"{n} {what.get(c.outcome, c.outcome)}" for n, c in checks if n in tests) \
                     or ", ".join(tests)
                 reasons.append(f"claim {claim_id}: recorded {claim.expected_verdict}, now {verdict} (test {how})")
-            ce_path = self.report_dir / "counterexamples" / f"{claim_id}.npz"
+            ce_path = self._counterexample_path(claim_id)
             saved = claim_id in self.saved_counterexamples or ce_path.is_file()
             if verdict in ("erratum", "refuted") and verdict == claim.expected_verdict and not saved:
                 reasons.append(f"claim {claim_id}: {verdict} but no saved counterexample")
@@ -380,7 +379,7 @@ class ClaimCollector:
             records.append(claim_record(claim, verdict, outcomes, figures, tests=nodeids,
                                         mismatch="; ".join(reasons) or None,
                                         counterexample_file=self._display(ce_path) if saved else None,
-                                        command=self.paper.command,
+                                        replay=self._replay(claim_id),
                                         finding=self.paper.findings.get(claim_id),
                                         depends_on=self.paper.depends_on.get(claim_id, ())))
         claims = [checks[0][1].claim for checks in by_claim.values()]
@@ -426,6 +425,14 @@ class ClaimCollector:
             return None
         instance = load_instance(ce_path, claim.instance_arrays, optional_arrays(self.paper, claim))
         return perturbed_holds_fraction(claim.evaluate, instance, fixed=self.paper.fixed_arrays)
+
+    def _counterexample_path(self, claim_id: str) -> Path:
+        """Where the run saves a claim's printed-form counterexample."""
+        return self.report_dir / "counterexamples" / f"{claim_id}.npz"
+
+    def _replay(self, claim_id: str) -> str:
+        """The command that replays a claim's printed-form counterexample (exit 1)."""
+        return f"{self.paper.command} check {claim_id} --data {self._display(self._counterexample_path(claim_id))}"
 
     def _display(self, path: Path) -> str:
         """``path`` relative to the project root when inside it (the report's convention)."""

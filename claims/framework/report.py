@@ -66,18 +66,18 @@ def round_figure(value: float) -> float:
 def claim_record(
     claim: Claim, verdict: str, checks: Sequence[CheckOutcome], figures: Mapping[str, float],
     *, tests: Sequence[str], mismatch: str | None = None, counterexample_file: str | None = None,
-    command: str = "python -m claims", finding: Finding | None = None, depends_on: Sequence[str] = (),
+    replay: str | None = None, finding: Finding | None = None, depends_on: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One entry of ``claims``: ``tests[i]`` is the pytest node id of ``checks[i]``.
 
     The counterexample is listed when the verdict calls for one and it was saved
     (``counterexample_file``, relative to the project root); a claim whose run mismatched
-    may have none (its ``mismatch`` says why). Replays start with ``command``."""
+    may have none (its ``mismatch`` says why); ``replay`` is the command that reproduces it."""
     counterexample = None
-    if verdict in ("erratum", "refuted") and claim.counterexample_summary and counterexample_file:
+    if verdict in ("erratum", "refuted") and claim.counterexample_summary and counterexample_file and replay:
         counterexample = {
             "file": counterexample_file,
-            "replay": f"{command} check {claim.id} --data {counterexample_file}",
+            "replay": replay,
             "summary": claim.counterexample_summary,
         }
     flagged = verdict in ("erratum", "refuted", "gap") and finding is not None
