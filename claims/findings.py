@@ -630,3 +630,15 @@ CLAIM_ORDER = (
     "appendix-d4-normalisations", "eq-50-51-normalised-flow", "appendix-d4-c-monotone",
     "eq-52-rank-one-collapse", "appendix-d4-limit-point",
 )
+
+# ---------------------------------------------------------------------------------------------
+# Topic modules add their own root causes, findings, main results, proof edges and order.
+# ---------------------------------------------------------------------------------------------
+from claims import findings_beyond, findings_dynamics, findings_multiclass  # noqa: E402  (merged below)
+
+for _topic in (findings_dynamics, findings_beyond, findings_multiclass):
+    ROOT_CAUSES = ROOT_CAUSES + tuple(_topic.ROOT_CAUSES)
+    FINDINGS = {**FINDINGS, **_topic.FINDINGS}
+    MAIN_RESULTS = MAIN_RESULTS + tuple(_topic.MAIN_RESULTS)
+    DEPENDS_ON = {**DEPENDS_ON, **_topic.DEPENDS_ON}
+    CLAIM_ORDER = CLAIM_ORDER + tuple(_topic.CLAIM_ORDER)
