@@ -22,7 +22,7 @@ import numpy as np
 from claims.assumptions import ASSUMPTIONS
 from claims.dynamics import VARIANT_KEYS, DynamicsError, variant
 from claims.findings import CLAIM_ORDER, DEPENDS_ON, FINDINGS, MAIN_RESULTS, ROOT_CAUSES
-from claims.framework.paper import InstanceRuleError, Paper, ReportSection
+from claims.framework.paper import InstanceRuleError, Paper, ReportPart, ReportSection
 from models.data_geometry import DataGeometryError
 
 TITLE = "Linear Loss Classification: Efficient Training Through Neural Collapse"
@@ -139,6 +139,16 @@ SENSITIVITY = ReportSection(
     render=render_sensitivity,
 )
 
+BEYOND = ReportPart(
+    key="beyond",
+    title="Beyond the paper",
+    intro=("The linear loss in the related work's settings (Zhou et al. 2022: weight decay and the "
+           "landscape of the unconstrained feature model; Han et al. 2022: the MSE decomposition and its "
+           "central path) and the multi-class extensions Section 6 names as future work. Statements of "
+           "the related work are quoted; a conjecture of this suite is marked as such. Same verdict rules "
+           "as the paper's own claims."),
+)
+
 PAPER = Paper(
     title=TITLE,
     claim_package="claims",
@@ -148,6 +158,7 @@ PAPER = Paper(
     input_errors=(DynamicsError, DataGeometryError),
     describe_instance=describe_instance,
     sections=(SENSITIVITY,),
+    parts=(BEYOND,),
     findings=FINDINGS,
     root_causes=ROOT_CAUSES,
     main_results=MAIN_RESULTS,

@@ -359,3 +359,47 @@ def test_profile_recorded_in_report(project, monkeypatch):
     monkeypatch.setenv("CLAIMS_PROFILE", "dev")
     assert run(project).ret == 0
     assert load_report(project)["profile"] == "dev"
+
+
+PART_CLAIM = '''
+
+CUBE = register(Claim(id="toy-cube", paper_ref="Smith et al. 2020", statement="Conjecture (this suite): x^3 <= x^2 on (0, 1)",
+    part="beyond"))
+
+
+@pytest.mark.claim("toy-cube", kind="numerical")
+def test_cube():
+    "x^3 <= x^2 at three points"
+    assert all(x ** 3 <= x ** 2 for x in (0.1, 0.5, 0.9))
+
+
+@pytest.mark.negative_control("toy-cube")
+def test_cube_control():
+    "x^1 for x^3 is rejected"
+    rejects(lambda power=3: require(all(x ** power <= x ** 2 for x in (0.5,))), power=1)
+'''
+
+
+def test_claims_of_a_report_part_get_their_own_table(project):
+    paper = PAPER.replace("from claims.framework.paper import InstanceRuleError, MainResult, Paper",
+                          "from claims.framework.paper import InstanceRuleError, MainResult, Paper, ReportPart")
+    paper = paper.replace('claim_order=("toy-gap", "toy-erratum"))',
+                          'claim_order=("toy-gap", "toy-erratum"), parts=(ReportPart("beyond", "Past the toy", '
+                          '"Results the toy paper does not state."),))')
+    (project.path / "toyclaims" / "paper.py").write_text(paper)
+    result = run(project, CLAIMS + PART_CLAIM)
+    assert result.ret == 0, result.stdout.str()
+    report = load_report(project)
+    validate_report(report)
+    assert {c["id"]: c["part"] for c in report["claims"]} == {"toy-gap": None, "toy-erratum": None,
+                                                               "toy-cube": "beyond"}
+    md = (project.path / "reports" / "claims.md").read_text()
+    summary, part = md.index("## Summary"), md.index("## Past the toy")
+    assert summary < md.index("| `toy-gap` |") < part < md.index("| `toy-cube` |")
+    assert "Results the toy paper does not state." in md and "| Smith et al. 2020 |" in md
+
+
+def test_claim_naming_an_undeclared_part_is_a_usage_error(project):
+    result = run(project, CLAIMS + PART_CLAIM)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*claim 'toy-cube' names part 'beyond', which the paper does not declare*"])

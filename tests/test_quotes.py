@@ -1,7 +1,7 @@
 """The paper's own words: every claim quotes the paper verbatim, every finding is judged.
 
 The paper is not part of the repository. Point ``CLAIMS_PAPER`` at a copy (the Markdown file,
-or a folder whose ``.md`` files hold it) and every claim's ``quote`` is searched in it,
+or a folder whose ``.md`` files hold it, with the related work's excerpts as ``.txt`` files) and every claim's ``quote`` is searched in it,
 whitespace normalised, LaTeX kept; without it the quote test is skipped with that reason.
 CI sets ``CLAIMS_PAPER`` to its copy of the paper.
 """
@@ -28,7 +28,8 @@ def paper_text() -> str | None:
     if not given:
         return None
     path = Path(given)
-    files = sorted(path.glob("*.md")) if path.is_dir() else [path]
+    # The paper's Markdown, and beside it the related work's excerpts that "beyond" claims quote.
+    files = sorted([*path.glob("*.md"), *path.glob("*.txt")]) if path.is_dir() else [path]
     if not files or not all(f.is_file() for f in files):
         pytest.fail(f"{PAPER_ENV}={given!r} names no Markdown file of the paper")
     return normalised("\n".join(f.read_text() for f in files))
@@ -42,7 +43,10 @@ def test_quote_is_verbatim(claim):
     text = paper_text()
     if text is None:
         pytest.skip(f"set {PAPER_ENV} to a copy of the paper (file or folder) to check the quotes")
-    assert claim.quote, f"{claim.id} has no quote"
+    if not claim.quote:
+        # Only a conjecture of this suite (report part "beyond") may quote nothing.
+        assert claim.part == "beyond" and "Conjecture" in claim.statement, f"{claim.id} has no quote"
+        return
     assert normalised(claim.quote) in text, f"{claim.id}: quote not found verbatim: {claim.quote[:120]!r}"
 
 

@@ -27,7 +27,9 @@ FORMS = ("printed", "corrected", "proof-step")
 _ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9.]+)*$")
 _REF_PATTERN = re.compile(
     r"^(Eq\. \(\d+\)|Lemma \d+|Claim \d+|Theorem \d+|Section \d+(\.\d+)?"
-    r"|Appendix [A-Z](\.\d+)?|Figure \d+|Assumption \d+|Abstract|Introduction)$"
+    r"|Appendix [A-Z](\.\d+)?|Figure \d+|Assumption \d+|Abstract|Introduction"
+    # a result of the related work, for claims outside the paper: "Zhou et al. 2022"
+    r"|[A-Z][A-Za-z-]+ et al\. \d{4})$"
 )
 
 
@@ -82,6 +84,8 @@ class Claim:
         quote: the paper's own words, verbatim (LaTeX kept; whitespace may differ).
         reading: how the suite formalises the quote, when that needs saying.
         depends_on: ids of the claims the statement's proof uses (the proof graph).
+        part: the key of the report part it belongs to (a :class:`~claims.framework.paper.ReportPart`
+            the paper declares, e.g. results beyond the paper); None for the paper's own claims.
     """
 
     id: str
@@ -98,13 +102,14 @@ class Claim:
     quote: str = ""
     reading: str | None = None
     depends_on: tuple[str, ...] = ()
+    part: str | None = None
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.match(self.id):
             raise ClaimDefinitionError(f"id must be kebab-case; got {self.id!r}")
         if not _REF_PATTERN.match(self.paper_ref):
             raise ClaimDefinitionError(
-                f"paper_ref must look like 'Eq. (13)', 'Lemma 6', 'Appendix C.2'; "
+                f"paper_ref must look like 'Eq. (13)', 'Lemma 6', 'Appendix C.2', 'Zhou et al. 2022'; "
                 f"got {self.paper_ref!r} for claim {self.id!r}"
             )
         if self.expected_verdict not in VERDICTS:

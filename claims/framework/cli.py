@@ -27,14 +27,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import pkgutil
 import sys
 import time
 from pathlib import Path
 
 from claims.framework import profiles
 from claims.framework.assumption import UnknownAssumptionError
-from claims.framework.claim import Claim, UnknownClaimError, all_claims, get_claim
+from claims.framework.claim import Claim, UnknownClaimError, get_claim
 from claims.framework.instances import InstanceError, load_instance
 from claims.framework.probe import (
     DEFAULT_SECONDS,
@@ -49,7 +48,7 @@ from claims.framework.probe import (
     probe_pairs,
     unprobeable,
 )
-from claims.framework.paper import Paper
+from claims.framework.paper import Paper, load_claims
 from claims.framework.report import write_reports
 from claims.framework.schema import validate_report
 
@@ -72,13 +71,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def load_claim_modules(paper: Paper) -> list[Claim]:
-    """Import every ``claim_*`` module of the paper's claim package so that its claims are
-    registered; return every registered claim."""
-    package = importlib.import_module(paper.claim_package)
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("claim_"):
-            importlib.import_module(f"{paper.claim_package}.{info.name}")
-    return all_claims()
+    """Every claim of the paper (see :func:`claims.framework.paper.load_claims`)."""
+    return load_claims(paper)
 
 
 def _last_verdicts(args: argparse.Namespace) -> dict[str, str]:

@@ -24,6 +24,8 @@ What a paper declares:
 - ``input_errors``: exception types an evaluation raises when an instance is malformed in a
   way only the paper's code can see; ``check`` reports them as the user's mistake (exit 2).
 - ``describe_instance``: a short text naming an instance's sizes, used in probe summaries.
+- ``parts``: report parts beyond the paper's own claims (:class:`ReportPart`); a claim joins
+  one with ``Claim(part=key)`` and is listed in that part's own table, after the summary.
 - ``sections``: extra report sections (:class:`ReportSection`); a check adds rows to one
   with ``record_property(section.key, json.dumps(row))``.
 - ``findings``: {claim id: :class:`~claims.framework.claim.Finding`} for every claim recorded
@@ -46,12 +48,13 @@ References:
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from claims.framework.assumption import Assumption, UnknownAssumptionError
-from claims.framework.claim import Finding, RootCause
+from claims.framework.claim import Claim, Finding, RootCause, all_claims
 
 
 class PaperSpecError(ValueError):
@@ -79,6 +82,22 @@ class ReportSection:
     title: str
     validate: Callable[[str, Any], None]
     render: Callable[[Sequence[Mapping[str, Any]]], list[str]]
+
+
+@dataclass(frozen=True)
+class ReportPart:
+    """A group of claims the report lists apart from the paper's own (e.g. the paper's results
+    carried to the related work's settings, or conjectures of the suite).
+
+    Attributes:
+        key: what a claim names in ``Claim(part=...)``; also written in its ``claims.json`` record.
+        title: the heading of the part in ``claims.md``.
+        intro: one paragraph saying what the part's claims are and where their statements come from.
+    """
+
+    key: str
+    title: str
+    intro: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +131,7 @@ class Paper:
     describe_instance: Callable[[Mapping[str, Any]], str] = lambda instance: ", ".join(
         f"{name}{tuple(value.shape)}" for name, value in sorted(instance.items()))
     sections: tuple[ReportSection, ...] = ()
+    parts: tuple[ReportPart, ...] = ()
     findings: Mapping[str, Finding] = field(default_factory=dict)
     root_causes: tuple[RootCause, ...] = ()
     main_results: tuple[MainResult, ...] = ()
@@ -138,6 +158,9 @@ class Paper:
         keys = [s.key for s in self.sections]
         if len(set(keys)) != len(keys):
             raise PaperSpecError(f"report section keys must be unique; got {keys}")
+        parts = [p.key for p in self.parts]
+        if len(set(parts)) != len(parts):
+            raise PaperSpecError(f"report part keys must be unique; got {parts}")
 
     def assumption(self, assumption_id: str) -> Assumption:
         """The declared assumption with this id; UnknownAssumptionError otherwise."""
@@ -158,6 +181,23 @@ class Paper:
             if cause.id == cause_id:
                 return cause
         raise PaperSpecError(f"unknown root cause {cause_id!r}")
+
+
+def load_claims(paper: Paper) -> list[Claim]:
+    """Import every ``claim_*`` module of the paper's claim package (registering its claims) and
+    return every registered claim; PaperSpecError if a claim names a report part the paper
+    does not declare."""
+    package = importlib.import_module(paper.claim_package)
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("claim_"):
+            importlib.import_module(f"{paper.claim_package}.{info.name}")
+    claims = all_claims()
+    parts = {p.key for p in paper.parts}
+    for claim in claims:
+        if claim.part is not None and claim.part not in parts:
+            raise PaperSpecError(f"claim {claim.id!r} names part {claim.part!r}, which the paper does not "
+                                 f"declare (declared: {sorted(parts) or 'none'})")
+    return claims
 
 
 def load_paper(spec: str) -> Paper:

@@ -43,9 +43,7 @@ References:
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +61,7 @@ from claims.framework.checks import (
 )
 from claims.framework.claim import CHECK_KINDS, FORMS, Claim, UnknownClaimError, all_claims, get_claim
 from claims.framework.instances import load_instance, save_instance
-from claims.framework.paper import Paper, PaperSpecError, load_paper
+from claims.framework.paper import Paper, PaperSpecError, load_claims, load_paper
 from claims.framework.probe import (
     DEFAULT_SECONDS,
     ProbeError,
@@ -227,8 +225,7 @@ class ClaimCollector:
                     reason += f" (replay: {self._replay(claim.id)})"
                 item.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
 
-    @staticmethod
-    def _record_for(item: pytest.Item, marker: pytest.Mark) -> _CheckRecord:
+    def _record_for(self, item: pytest.Item, marker: pytest.Mark) -> _CheckRecord:
         if len(marker.args) != 1:
             raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.claim takes exactly one claim id")
         try:
@@ -241,6 +238,10 @@ class ClaimCollector:
             raise pytest.UsageError(f"{item.nodeid}: kind must be one of {CHECK_KINDS}; got {kind!r}")
         if form is not None and form not in FORMS:
             raise pytest.UsageError(f"{item.nodeid}: form must be one of {FORMS}; got {form!r}")
+        parts = {p.key for p in self.paper.parts}
+        if claim.part is not None and claim.part not in parts:
+            raise pytest.UsageError(f"{item.nodeid}: claim {claim.id!r} names part {claim.part!r}, which the paper "
+                                    f"does not declare (declared: {sorted(parts) or 'none'})")
         doc = (getattr(item, "obj", None).__doc__ or item.name).strip().splitlines()[0]
         return _CheckRecord(claim=claim, kind=kind, form=form, detail=doc)
 
@@ -394,12 +395,16 @@ class ClaimCollector:
 
     def _write(self, records: list[dict], claims: list[Claim]) -> None:
         previous = self._previous_report()
-        registered = [c.id for c in self._registered_claims()]
+        registered_claims = self._registered_claims()
+        registered = [c.id for c in registered_claims]
         # The paper's order when it declares one (stable whichever modules this run imported first).
         order = [i for i in self.paper.claim_order if i in registered] + \
             [i for i in registered if i not in self.paper.claim_order]
         merged = merge_claims(previous.get("claims", []) if isinstance(previous.get("claims"), list) else [],
                               records, order)
+        part = {c.id: c.part for c in registered_claims}
+        for record in merged:  # a kept record takes its claim's current part (older reports had none)
+            record["part"] = part[record["id"]]
         probes = merge_probes(self._previous_probes(previous, order), self.probes, order,
                               self.paper.assumption_ids)
         sections = {}
@@ -458,11 +463,7 @@ class ClaimCollector:
 
     def _registered_claims(self) -> list[Claim]:
         """Every claim of the paper, in module order (imports the claim modules not collected)."""
-        package = importlib.import_module(self.paper.claim_package)
-        for info in pkgutil.iter_modules(package.__path__):
-            if info.name.startswith("claim_"):
-                importlib.import_module(f"{self.paper.claim_package}.{info.name}")
-        return all_claims()
+        return load_claims(self.paper)
 
     def _previous_report(self) -> dict:
         try:

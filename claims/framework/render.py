@@ -2,7 +2,8 @@
 ``claims.json``.
 
 Layout: the main results (which hold, which hold after a repair, which fail); the summary
-table in the paper's order with verdict and severity; the findings grouped by root cause,
+table in the paper's order with verdict and severity, then one table per report part (claims
+beyond the paper's own, e.g. in the related work's settings); the findings grouped by root cause,
 most severe first, each with the paper's words, the suite's reading, the correction, the
 counterexample and the evidence for its severity; the proof graph (Mermaid, coloured by
 verdict) and, per theorem, whether its proof stands once its steps' findings are repaired; the
@@ -106,8 +107,9 @@ def _ordered(report: Mapping[str, Any], paper: Paper) -> list[Mapping[str, Any]]
     return sorted(report["claims"], key=lambda r: (position.get(r["id"], len(position)),))
 
 
-def _summary(records: Sequence[Mapping[str, Any]]) -> list[str]:
-    lines = ["## Summary", "", "In the paper's order. Severity applies to errata, refutations and gaps.", "",
+def _summary(records: Sequence[Mapping[str, Any]], title: str = "Summary",
+             intro: str = "In the paper's order. Severity applies to errata, refutations and gaps.") -> list[str]:
+    lines = [f"## {title}", "", intro, "",
              "| claim | reference | verdict | severity | evidence |", "|---|---|---|---|---|"]
     for rec in records:
         flag = " (MISMATCH)" if rec["mismatch"] else ""
@@ -267,7 +269,12 @@ def render_markdown(report: Mapping[str, Any], paper: Paper, figure_files: Seque
         lines += [f"- {_cell(m, 300)}" for m in session["mismatches"]] + [""]
     records = _ordered(report, paper)
     lines += _main_results(report, paper)
-    lines += _summary(records)
+    lines += _summary([r for r in records if r.get("part") is None])
+    for part in paper.parts:
+        members = [r for r in records if r.get("part") == part.key]
+        if members:
+            lines += _summary(members, part.title, " ".join(filter(None, (
+                part.intro, "Severity applies to errata, refutations and gaps."))))
     lines += _findings(report, records)
     lines += _proof_graph(records)
     lines += _legend()

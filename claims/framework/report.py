@@ -84,6 +84,7 @@ def claim_record(
     return {
         "id": claim.id,
         "paper_ref": claim.paper_ref,
+        "part": claim.part,
         "statement": claim.statement,
         "quote": claim.quote,
         "reading": claim.reading,
