@@ -180,21 +180,32 @@ def can_slide(gram: np.ndarray, y: np.ndarray) -> bool:
 class _Rounds:
     """Segments recorded as arrays, one record per round and group of neurons.
 
-    A record is (idx (m,), start times (m,), units (m, d+1), log-norms (m,), active (m, n),
-    mode parameters or None for frozen neurons). ``segments`` builds the per-neuron Segment
+    Two kinds of entries, in the order the solver made them: a segment record (idx (m,),
+    start times (m,), units (m, d+1), log-norms (m,), mode parameters or None for frozen
+    neurons) and a flip record (neurons (q,), samples (q,)) of the activation changes applied
+    after the segments recorded before it. Activation sets are rebuilt from the initial one and
+    the flips, so no round copies an (m, n) array. ``segments`` builds the per-neuron Segment
     lists only when a query needs them (FlowResult gets a LazySegments).
     """
 
-    def __init__(self, h: int) -> None:
-        self.h = h
+    def __init__(self, active0: np.ndarray) -> None:
+        self.active0 = active0  # (h, n) bool at t = 0
         self.records: list[tuple] = []
 
-    def add(self, idx, starts, units, logs, active, modes=None) -> None:
-        self.records.append((idx, starts, units, logs, active, modes))
+    def add(self, idx, starts, units, logs, modes=None) -> None:
+        self.records.append(("segment", idx, starts, units, logs, modes))
+
+    def flip(self, neurons, samples) -> None:
+        self.records.append(("flip", neurons, samples))
 
     def segments(self, stop_time: float) -> list[list[Segment]]:
-        lists: list[list[Segment]] = [[] for _ in range(self.h)]
-        for idx, starts, units, logs, active, modes in self.records:
+        active = self.active0.copy()
+        lists: list[list[Segment]] = [[] for _ in range(active.shape[0])]
+        for record in self.records:
+            if record[0] == "flip":
+                active[record[1], record[2]] ^= True
+                continue
+            _, idx, starts, units, logs, modes = record
             for r, j in enumerate(idx.tolist()):
                 start = float(starts[r])
                 if start > stop_time:
@@ -203,100 +214,170 @@ class _Rounds:
                 if modes is not None:
                     k, a_hat, w_perp, alpha, beta = modes
                     mode = _Mode(k[r], a_hat[r], w_perp[r], alpha[r], beta[r], logs[r])
-                lists[j].append(Segment(start, units[r], float(logs[r]), active[r], mode))
+                lists[j].append(Segment(start, units[r], float(logs[r]), active[j].copy(), mode))
         return lists
+
+
+def _next_crossing(Xt, floor, sign, G, a_hat, alpha, beta, v, p, k):
+    """Each neuron's next activation change on a segment along which p moves monotonically.
+
+    While the active set is fixed, w = w_perp + p a_hat moves along a straight line, so sample
+    i's pre-activation g_i = G_i + b_i (p - p0) (b_i = <a_hat, x_i>, G_i = <w, x_i> at the
+    segment's start) is linear in p: it crosses 0 when p has moved by G_i / b_i. With sigma
+    the direction p moves in (sign(v0), or sign(p0) when v0 = 0) and S_i = +1 for an active
+    sample, -1 for an inactive one, the sample crosses the right way (an active one leaving,
+    an inactive one entering) iff E_i = -sigma S_i b_i > 0, after p has moved by
+    delta_i = S_i G_i / E_i (clipped at 0: a sample on its boundary up to rounding crosses at
+    once). The next event is the smallest delta, one number per neuron: the (m, n) work is
+    two products, a few elementwise passes and a minimum. Returns (delta (m, n) or None,
+    E (m, n), delta_min (m,), sigma (m,)).
+
+    Xt: (d, n) the data transposed; floor: (n,) PARKED_RTOL ||x_i||; sign: (m, n) S;
+    G: (m, n) pre-activations of the unit states.
+    """
+    sigma = np.sign(np.where(v != 0, v, p))  # 0 only at rest (p0 = v0 = 0)
+    E = (-sigma[:, None] * a_hat) @ Xt  # (m, n): -sigma b_i
+    E *= sign
+    cand = E > floor  # |b_i| below 1e-12 ||x_i|| is rounding noise of a sample orthogonal to a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = G * sign
+        delta /= E
+    dmin = np.min(delta, axis=1, where=cand, initial=np.inf)
+    return delta, cand, np.maximum(dmin, 0.0), sigma
+
+
+def _time_to_move(delta, sigma, alpha, beta, k):
+    """(m,) time s at which p(s) = p0 + sigma delta on a monotone segment (inf if never).
+
+    With u = e^{ks} - 1: p(s) - p0 = alpha u - beta u / (1 + u), i.e.
+    A u^2 + Bq u - delta = 0 with A = sigma alpha >= 0 and Bq = sigma (alpha - beta) - delta;
+    its one nonnegative root in the form without cancellation, s = log1p(u) / k.
+    """
+    A = sigma * alpha
+    Bq = sigma * (alpha - beta) - delta
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        root = np.sqrt(Bq * Bq + 4 * A * delta)
+        u = np.where(Bq >= 0, 2 * delta / (Bq + root), (root - Bq) / (2 * A))
+    u = np.where(delta == 0, 0.0, np.where(np.isfinite(delta), u, np.inf))
+    u = np.where(np.isnan(u), np.inf, u)  # Bq = root = 0 with A = 0: p never gets there
+    with np.errstate(invalid="ignore"):  # u < 0 only on turning segments, which the caller redoes
+        return np.log1p(u) / k
+
+
+def _moved(s, sigma, alpha, beta, k):
+    """(m,) sigma (p(s) - p0): how far p has moved in its direction after time s (nan where
+    s = inf; the caller discards those)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        u = np.expm1(k * s)
+        return sigma * u * (alpha - beta / (1 + u))
 
 
 def linear_loss_flow(X, y, W0, v0, t_end: float, *, max_events: int = 100_000) -> FlowResult:
     """Exact gradient flow under the linear loss from (W0 (h, d), v0 (h,)) to t_end.
 
-    All neurons advance together in rounds (vectorised), each to its own next event.
-    Returns a FlowResult (see models.two_layer_relu.result) with events in time order.
+    All neurons advance together in rounds (vectorised), each to its own next event; the
+    arrays of a round hold only the neurons still moving. Returns a FlowResult (see
+    models.two_layer_relu.result) with events in time order.
     """
     X, y, W0, v0, t_end = validate_problem(X, y, W0, v0, t_end)
     h, d = W0.shape
     start = np.hstack([W0, v0[:, None]])  # (h, d + 1)
     norms = np.linalg.norm(start, axis=1)
-    units = np.divide(start, norms[:, None], out=np.zeros_like(start), where=norms[:, None] > 0)
+    units0 = np.divide(start, norms[:, None], out=np.zeros_like(start), where=norms[:, None] > 0)
     with np.errstate(divide="ignore"):
-        logs = np.log(norms)
-    tau = np.zeros(h)
-    active = (W0 @ X.T) > 0  # (h, n); relu'(0) = 0: boundary samples start inactive
-    rounds = _Rounds(h)
+        logs0 = np.log(norms)
+    active0 = (W0 @ X.T) > 0  # (h, n); relu'(0) = 0: boundary samples start inactive
+    rounds = _Rounds(active0)
     event_parts: list[tuple[np.ndarray, ...]] = []  # (times, neurons, samples, directions) per round
-    running = norms > 0  # the origin is a fixed point
-    if not running.all():
-        still = np.flatnonzero(~running)
-        rounds.add(still, tau[still], units[still], np.full(still.size, -np.inf), active[still].copy())
+    moving = norms > 0  # the origin is a fixed point
+    if not moving.all():
+        still = np.flatnonzero(~moving)
+        rounds.add(still, np.zeros(still.size), units0[still], np.full(still.size, -np.inf))
     status, message, stop_time = STATUS_OK, "reached t_end", t_end
-    final_units, final_logs = units.copy(), logs.copy()  # frozen neurons keep their state
+    final_units, final_logs = units0.copy(), logs0.copy()  # frozen neurons keep their state
     Xt = X.T.copy()  # (d, n)
     XXt = X @ Xt  # (n, n) Gram matrix, for the boundary velocities after events
     floor = PARKED_RTOL * np.linalg.norm(X, axis=1)  # (n,)
     separable = not can_slide(XXt, y)
+    # State of the neurons still moving, compacted: global index, start time, unit state,
+    # log-norm, S = +-1 (active / inactive) and y_i on active samples (0 elsewhere).
+    idx = np.flatnonzero(moving)
+    tau, units, logs = np.zeros(idx.size), units0[idx], logs0[idx]
+    sign = np.where(active0[idx], 1.0, -1.0)  # (m, n)
+    signed_y = np.where(active0[idx], y, 0.0)  # (m, n)
     count = 0
-    while running.any():
+    while idx.size:
         if count > max_events:
             status, message = STATUS_MAX_EVENTS, f"more than max_events = {max_events} events for one neuron"
-            stop_time = float(tau[running].min())
+            stop_time = float(tau.min())
             break
         count += 1
-        idx = np.flatnonzero(running)
-        act = active[idx]  # (m, n)
-        a = (act * y) @ X  # (m, d)
+        a = signed_y @ X  # (m, d), exact sums of the active y_i x_i as in eq. (19)
         k = np.sqrt(np.einsum("ij,ij->i", a, a))
         dead = k == 0
         if dead.any():  # no active sample, or they cancel: the neuron freezes
-            still = idx[dead]
-            rounds.add(still, tau[still], units[still], logs[still], act[dead])
-            final_units[still], final_logs[still] = units[still], logs[still]
-            running[still] = False
+            rounds.add(idx[dead], tau[dead], units[dead], logs[dead])
+            final_units[idx[dead]], final_logs[idx[dead]] = units[dead], logs[dead]
             keep = ~dead
-            idx, a, k, act = idx[keep], a[keep], k[keep], act[keep]
+            idx, tau, units, logs, sign, signed_y = idx[keep], tau[keep], units[keep], logs[keep], sign[keep], signed_y[keep]
+            a, k = a[keep], k[keep]
             if idx.size == 0:
                 break
         a_hat = a / k[:, None]
-        w, v = units[idx, :d], units[idx, d]
+        w, v = units[:, :d], units[:, d]
         p = np.einsum("ij,ij->i", w, a_hat)
         w_perp = w - p[:, None] * a_hat
         alpha, beta = (p + v) / 2, (p - v) / 2
-        lg = logs[idx]
-        rounds.add(idx, tau[idx], units[idx], lg, act, (k, a_hat, w_perp, alpha, beta))
-        times = _crossing_times(Xt, floor, act, a_hat, w_perp, alpha, beta, k)
-        s = times.min(axis=1)
-        ends = ~np.isfinite(s) | (tau[idx] + s > t_end)
+        rounds.add(idx, tau, units, logs, (k, a_hat, w_perp, alpha, beta))
+        G = w @ Xt  # (m, n) pre-activations of the unit states
+        delta, cand, dmin, sigma = _next_crossing(Xt, floor, sign, G, a_hat, alpha, beta, v, p, k)
+        s = _time_to_move(dmin, sigma, alpha, beta, k)
+        # flip every crossing within SIMULTANEOUS_RTOL (or SIMULTANEOUS_ATOL / k) of the first
+        dthr = _moved(s * (1 + SIMULTANEOUS_RTOL) + SIMULTANEOUS_ATOL / k, sigma, alpha, beta, k)
+        # p turns back once (v changes sign) at z* = sqrt(beta / alpha) > 1 when alpha beta > 0
+        # and |beta| > |alpha|: those neurons take the per-sample roots of the quadratic.
+        turning = (alpha * beta > 0) & (np.abs(beta) > np.abs(alpha))
+        if turning.any():
+            tr = np.flatnonzero(turning)
+            times = _crossing_times(Xt, floor, sign[tr] > 0, a_hat[tr], w_perp[tr], alpha[tr], beta[tr], k[tr])
+            s[tr] = times.min(axis=1)
+        ends = ~np.isfinite(s) | (tau + s > t_end)
+        dthr[ends] = -np.inf  # nothing flips for a neuron whose last segment reaches t_end
+        with np.errstate(invalid="ignore"):
+            flipped = cand & (delta <= dthr[:, None])  # (m, n)
+        if turning.any():
+            flipped[tr] = (times <= (s[tr] * (1 + SIMULTANEOUS_RTOL) + SIMULTANEOUS_ATOL / k[tr])[:, None]) \
+                & ~ends[tr, None]
         if ends.any():  # final states of neurons whose last segment reaches t_end
-            last = idx[ends]
-            running[last] = False
-            final_units[last], final_logs[last] = _advance(
-                k[ends], a_hat[ends], w_perp[ends], alpha[ends], beta[ends], lg[ends], t_end - tau[last])
-            go = ~ends
-            if not go.any():
-                break
-            idx, s, times, act = idx[go], s[go], times[go], act[go]
-            k, a_hat, w_perp, alpha, beta, lg = k[go], a_hat[go], w_perp[go], alpha[go], beta[go], lg[go]
-        new_units, new_logs = _advance(k, a_hat, w_perp, alpha, beta, lg, s)
-        units[idx], logs[idx], tau[idx] = new_units, new_logs, tau[idx] + s
-        flipped = times <= (s * (1 + SIMULTANEOUS_RTOL) + SIMULTANEOUS_ATOL / k)[:, None]  # (m, n)
-        act = act ^ flipped
-        active[idx] = act
+            final_units[idx[ends]], final_logs[idx[ends]] = _advance(
+                k[ends], a_hat[ends], w_perp[ends], alpha[ends], beta[ends], logs[ends], t_end - tau[ends])
+        units, logs = _advance(k, a_hat, w_perp, alpha, beta, logs, np.where(ends, 0.0, s))
+        tau = tau + np.where(ends, 0.0, s)
         rows, cols = np.nonzero(flipped)
-        event_parts.append((tau[idx[rows]], idx[rows], cols, np.where(act[rows, cols], 1, -1)))
-        if separable:  # no sliding: see can_slide
-            continue
-        # Sliding: a changed sample whose pre-activation the new field pushes straight back.
-        velocity = new_units[:, d][:, None] * ((act * y) @ XXt)  # (m, n) d/dt <w, x_i>, up to a positive factor
-        back = flipped & np.where(act, velocity < 0, velocity > 0)
-        if back.any():
-            for r in np.flatnonzero(back.any(axis=1)):
-                j, i = int(idx[r]), int(np.argmax(back[r]))
-                if status != STATUS_SLIDING or tau[j] < stop_time:
-                    status, stop_time = STATUS_SLIDING, float(tau[j])
-                    message = (f"neuron {j} slides along the boundary <w, x_{i}> = 0 at t = {tau[j]:.17g}: the "
-                               "field points into it from both sides (data not orthogonally separable); the "
-                               "flow is not continued past this time")
-                rounds.add(np.array([j]), tau[[j]], units[[j]], logs[[j]], active[[j]].copy())
-                running[j] = False
+        sign[rows, cols] *= -1.0
+        entered = sign[rows, cols] > 0
+        signed_y[rows, cols] = np.where(entered, y[cols], 0.0)
+        neurons = idx[rows]
+        rounds.flip(neurons, cols)
+        event_parts.append((tau[rows], neurons, cols, np.where(entered, 1, -1)))
+        stopped = ends
+        if not separable:  # sliding (see can_slide): a changed sample the new field pushes straight back
+            velocity = units[:, d][:, None] * (signed_y @ XXt)  # (m, n) d/dt <w, x_i>, up to a positive factor
+            back = flipped & np.where(sign > 0, velocity < 0, velocity > 0)
+            if back.any():
+                stopped = stopped.copy()
+                for r in np.flatnonzero(back.any(axis=1)):
+                    j, i = int(idx[r]), int(np.argmax(back[r]))
+                    if status != STATUS_SLIDING or tau[r] < stop_time:
+                        status, stop_time = STATUS_SLIDING, float(tau[r])
+                        message = (f"neuron {j} slides along the boundary <w, x_{i}> = 0 at t = {tau[r]:.17g}: the "
+                                   "field points into it from both sides (data not orthogonally separable); the "
+                                   "flow is not continued past this time")
+                    rounds.add(np.array([j]), tau[[r]], units[[r]], logs[[r]])
+                    stopped[r] = True
+        if stopped.any():
+            keep = ~stopped
+            idx, tau, units, logs, sign, signed_y = idx[keep], tau[keep], units[keep], logs[keep], sign[keep], signed_y[keep]
     events = _events(event_parts, stop_time)
     segments = LazySegments(lambda: rounds.segments(stop_time))
     result = FlowResult(final_units[:, :d], final_units[:, d], final_logs, events, status, message,
