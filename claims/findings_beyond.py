@@ -9,8 +9,46 @@ from __future__ import annotations
 from claims.framework.claim import Finding, RootCause
 from claims.framework.paper import MainResult
 
-ROOT_CAUSES: tuple[RootCause, ...] = ()
-FINDINGS: dict[str, Finding] = {}
-MAIN_RESULTS: tuple[MainResult, ...] = ()
+ROOT_CAUSES: tuple[RootCause, ...] = (
+    RootCause(
+        id="linear-loss-quadratic-under-decay",
+        title="With weight decay the linear-loss UFM is a quadratic form: no scale is selected",
+        severity="substantive",
+        explanation=(
+            "Zhou et al. 2022's losses (CE, LS, FL, MSE) are bounded below and, for CE, LS and FL, decrease in "
+            "the margins, so weight decay stops the features at a finite nonzero scale, where the minimisers are "
+            "neural-collapse configurations. The linear loss is linear in the logits: with decay on W and H the "
+            "UFM objective is a bilinear term plus squared norms, homogeneous of degree two. Its infimum is "
+            "0 or -inf, and which one is decided by one threshold (binary, the paper's sum form: lam_v lam_h = n "
+            "for any class sizes; K classes, Zhou et al.'s averaged form: lam_w lam_h = 1/(K n) for balanced "
+            "classes). Below it, which includes the small decays of practice, the objective is unbounded; above "
+            "it the only minimiser is the zero configuration (no class separation); at it the minimisers are a "
+            "linear space of collapsed, self-dual configurations with arbitrary centred class means (a simplex "
+            "ETF only for special means when K >= 3), the zero configuration included. The linear loss therefore "
+            "sits outside Zhou et al.'s family: training it with weight decay does not select the NC solution. "
+            "Repair: a norm constraint instead of a penalty (Appendix C.2), where the minimisers are complete NC "
+            "(for K >= 4 the class means again need not form an ETF, see the multi-class claims)."),
+    ),
+)
+
+FINDINGS: dict[str, Finding] = {
+    "zhou-wd-linear-loss-nc": Finding(
+        "substantive",
+        "Fails for every choice of decay, not on a boundary: for lam_v lam_h < n (an open set, including "
+        "Zhou-like decays 5e-3) the objective is unbounded below, for lam_v lam_h >= n the zero configuration is a "
+        "global minimiser (the shrunk counterexample: n = 2, lam_v = 2.25, lam_h = 1, where it is the only one); "
+        "K = 3 L-BFGS runs diverge, reach 0, or reach non-ETF class means, none reaching NC.",
+        "linear-loss-quadratic-under-decay",
+    ),
+}
+
+MAIN_RESULTS: tuple[MainResult, ...] = (
+    MainResult("Beyond the paper: the linear loss under weight decay, against CE, LS, FL and MSE (Zhou et al. 2022)",
+               ("zhou-wd-family-nc", "zhou-wd-linear-loss-nc", "zhou-wd-linear-minimisers")),
+)
+
 DEPENDS_ON: dict[str, tuple[str, ...]] = {}
-CLAIM_ORDER: tuple[str, ...] = ()
+
+CLAIM_ORDER: tuple[str, ...] = (
+    "zhou-wd-family-nc", "zhou-wd-linear-loss-nc", "zhou-wd-linear-minimisers",
+)
