@@ -76,6 +76,13 @@ SMALL_INIT_FACTOR = 1e-2
 # 1e-12 absorbs that while any deliberate imbalance (factor >= 1.5 here) is far outside.
 BALANCE_RTOL = 1e-12
 
+# Arrays a user stored in lower precision (float32: unit roundoff 2^-24 ~ 6e-8) round w_j and
+# v_j = ||w_j|| separately, so ||w_j|| and |v_j| then differ by about sqrt(d) roundoffs; the
+# balance and parallel tolerances widen to PRECISION_FACTOR roundoffs (6e-6 for float32), which
+# covers d up to 10^4 and stays five orders of magnitude below a deliberate imbalance.
+PRECISION_FACTOR = 100.0
+FLOAT64_ROUNDOFF = 2.0 ** -53
+
 # non-extreme-init: a cosine >= 1 - PARALLEL_TOL counts as "== 1". The cosine of two
 # parallel float64 vectors is computed as 1 up to a few ulps (~1e-16), possibly just
 # below 1; a strict "< 1" would call such a neuron non-extreme by rounding luck.
@@ -180,30 +187,37 @@ def _test_equal_class_sizes(instance: Mapping[str, np.ndarray]) -> bool:
     return int(np.count_nonzero(y == 1.0)) == int(np.count_nonzero(y == -1.0))
 
 
-def _test_balanced_init(instance: Mapping[str, np.ndarray]) -> bool:
+def _widened(tolerance: float, precision: float) -> float:
+    """A float64 tolerance, widened for arrays stored at unit roundoff ``precision``."""
+    return max(tolerance, PRECISION_FACTOR * precision)
+
+
+def _test_balanced_init(instance: Mapping[str, np.ndarray], precision: float = FLOAT64_ROUNDOFF) -> bool:
     X, W0, v0 = _arrays(instance, "X", "W0", "v0")
     w_norms = np.linalg.norm(W0, axis=1)  # (h,)
     v_abs = np.abs(v0)  # (h,)
-    return bool(np.all(np.abs(w_norms - v_abs) <= BALANCE_RTOL * np.maximum(w_norms, v_abs)))
+    rtol = _widened(BALANCE_RTOL, precision)
+    return bool(np.all(np.abs(w_norms - v_abs) <= rtol * np.maximum(w_norms, v_abs)))
 
 
-def _nearly_parallel(w: np.ndarray, c: np.ndarray) -> bool:
-    """cos(w, c) >= 1 - PARALLEL_TOL; False when either vector is zero (no direction)."""
+def _nearly_parallel(w: np.ndarray, c: np.ndarray, tol: float = PARALLEL_TOL) -> bool:
+    """cos(w, c) >= 1 - tol; False when either vector is zero (no direction)."""
     norm_w, norm_c = np.linalg.norm(w), np.linalg.norm(c)
     if norm_w == 0.0 or norm_c == 0.0:
         return False
-    return float(np.dot(w / norm_w, c / norm_c)) >= 1.0 - PARALLEL_TOL
+    return float(np.dot(w / norm_w, c / norm_c)) >= 1.0 - tol
 
 
-def _test_non_extreme_init(instance: Mapping[str, np.ndarray]) -> bool:
+def _test_non_extreme_init(instance: Mapping[str, np.ndarray], precision: float = FLOAT64_ROUNDOFF) -> bool:
     # A neuron with v_j(0) == 0 is under no condition; a zero w_j(0) or a zero class sum
     # has no direction, so it cannot be parallel (generators never produce either).
     X, y, W0, v0 = _arrays(instance, "X", "y", "W0", "v0")
     x_plus, x_minus = class_sums(X, y)
+    tol = _widened(PARALLEL_TOL, precision)
     for w, v in zip(W0, v0):
-        if v > 0.0 and _nearly_parallel(w, x_minus):
+        if v > 0.0 and _nearly_parallel(w, x_minus, tol):
             return False
-        if v < 0.0 and _nearly_parallel(w, x_plus):
+        if v < 0.0 and _nearly_parallel(w, x_plus, tol):
             return False
     return True
 
@@ -278,6 +292,7 @@ BALANCED_INIT = _assumption(
     statement="||w_j(0)|| = |v_j(0)|, for all 1 <= j <= h.",
     test=_test_balanced_init,
     arrays=("X", "W0", "v0"),
+    precision_aware=True,
 )
 
 NON_EXTREME_INIT = _assumption(
@@ -289,6 +304,7 @@ NON_EXTREME_INIT = _assumption(
         "x_+ = sum_{y_i=+1} x_i."
     ),
     test=_test_non_extreme_init,
+    precision_aware=True,
 )
 
 SMALL_INIT = _assumption(

@@ -729,7 +729,9 @@ def claim2_outcome(inst, *, frozen_count: bool, scale: float = 1.0) -> Evaluatio
     X, y, W0, v0 = (inst[k] for k in ("X", "y", "W0", "v0"))
     b = alignment_bounds(X, y, W0, v0)
     if not math.isfinite(b.T):
-        return Evaluation(holds=False, figures={"outside_assumptions": 1.0})
+        return Evaluation(holds=False, undefined=True, figures={"outside_assumptions": 1.0},
+                          reason=f"t_1, t_2 are undefined: mu = {b.mu:.4g}, zeta = {b.zeta:.4g}, xi = {b.xi:.4g} "
+                                 "(Assumption 1 or 3 fails)")
     flow = _flow_for(inst, 2 * b.T)
     holds, worst1, worst2, boundary = flow.status == "ok", 0.0, 0.0, 0
     for j, neuron in enumerate(stretches(flow, W0)):

@@ -213,6 +213,15 @@ def evaluate_bayes_bounded(inst, *, labels_swapped: bool = False) -> Evaluation:
     return Evaluation(holds=bounded_minimiser_is_bayes(inst, labels_swapped=labels_swapped))
 
 
+# Arrays of this module's instances (shapes and meaning; `list` and `show` print them).
+ATOM_ARRAYS = {
+    "px": "(m,) probabilities P(x = x_i) of the m atoms of the input distribution",
+    "p": "(m,) conditional probabilities p_i = P(y = 1 | x = x_i)",
+    "a": "(m,) slope of the score sequence f_k(x_i) = k a_i + c_i",
+    "c": "(m,) offset of the score sequence f_k(x_i) = k a_i + c_i",
+}
+
+
 EQ6 = register(Claim(
     id="eq-6-risk-identity",
     paper_ref="Eq. (6)",
@@ -264,9 +273,12 @@ EQ8 = register(Claim(
     counterexample_summary="one atom of mass 1 with p = 0 and the constant sequence f_k = -1 (a = 0, c = -1): "
                            "it obeys (8) at every k but not (7) (f_k stays bounded; R_l = 1 > inf R_l = -inf)",
     instance_arrays=("px", "p", "a", "c"),
+    array_docs=ATOM_ARRAYS,
     evaluate=evaluate_eq8,
     probe_evaluate=evaluate_eq8_corrected,
 ))
+
+
 BAYES = register(Claim(
     id="appendix-a-bayes-consistency",
     paper_ref="Appendix A",
@@ -292,6 +304,7 @@ BAYES = register(Claim(
                            "(R_l = -k/3 -> -inf) but keeps the strictly wrong sign +1 on the second atom, where "
                            "Bayes says -1 (excess 0-1 risk 1/3 in the limit)",
     instance_arrays=("px", "p", "a", "c"),
+    array_docs=ATOM_ARRAYS,
     evaluate=evaluate_bayes_consistency,
     probe_evaluate=evaluate_bayes_bounded,
 ))

@@ -63,10 +63,13 @@ def evaluate_lemma6(inst, *, sqrt_mu: bool = True) -> Evaluation:
     negative control switches in."""
     mu = margin_mu(inst["X"], inst["y"])
     if mu <= 0:
-        return Evaluation(holds=False, figures={"mu": mu, "outside_assumption_1": 1.0})
+        return Evaluation(holds=False, undefined=True, figures={"mu": mu, "outside_assumption_1": 1.0},
+                          reason=f"mu = {mu:.4g} <= 0 (Assumption 1 fails): the bound's sqrt(mu) is undefined")
     ratios = bound_ratios(inst["X"], inst["y"], probe_directions(inst), mu, sqrt_mu=sqrt_mu)
     worst = min(ratios, default=np.inf)
-    return Evaluation(holds=worst >= 1 - BOUND_RTOL, figures={"mu": mu, "min_ratio": worst})
+    holds = worst >= 1 - BOUND_RTOL
+    return Evaluation(holds=holds, figures={"mu": mu, "min_ratio": worst},
+                      reason=None if holds else f"||x_a(w)|| / (sqrt(mu) n_a x_min) = {worst:.4g} < 1 for some direction w")
 
 
 LEMMA6 = register(Claim(

@@ -371,6 +371,14 @@ def group_matches_linear_network(inst, *, tau_kt: float = 3.0) -> bool:
 # ---------------------------------------------------------------------------------------
 _RELU_ASSUMPTIONS = PAPER_ASSUMPTIONS + DYNAMICS_ASSUMPTIONS
 
+# Arrays of this module's instances (shapes and meaning; `list` and `show` print them).
+LINEAR_NETWORK_ARRAYS = {
+    "x": "(d,) the input x (after alignment: the class sum x_+ or x_- the group's neurons see)",
+    "W0": "(m, d) first-layer weights of the linear network at t = 0",
+    "v0": "(m,) second-layer weights of the linear network at t = 0",
+}
+
+
 DECOUPLING = register(Claim(
     id="appendix-d3-decoupling",
     paper_ref="Appendix D.3",
@@ -473,6 +481,7 @@ EQUALITY = register(Claim(
     counterexample_summary="d = m = 1, x = 1, W0 = -2, v0 = 1 (W = -2 x v^T): dc/dt = 0 but v^T W^T x = "
                            "-||v|| ||W|| ||x||",
     instance_arrays=("x", "W0", "v0"),
+    array_docs=LINEAR_NETWORK_ARRAYS,
     evaluate=evaluate_equality_case,
     probe_evaluate=evaluate_equality_case_corrected,
 ))
@@ -494,6 +503,7 @@ EQ40 = register(Claim(
                r"0$ out.",
     counterexample_summary="x = 1 (d = 1), W0 = 1, v0 = -1 (u_+ = 0): W/||W|| stays -x v^T/(|x| |v|), gap 2",
     instance_arrays=("x", "W0", "v0"),
+    array_docs=LINEAR_NETWORK_ARRAYS,
     evaluate=evaluate_eq40,
 ))
 EQ43 = register(Claim(
@@ -544,6 +554,7 @@ LIMITS = register(Claim(
     counterexample_summary="x = 1 (d = 1), W0 = 1, v0 = -1: u_+ = 0, so u_+/||u_+|| is undefined while "
                            "v/||v|| = -1 for all t",
     instance_arrays=("x", "W0", "v0"),
+    array_docs=LINEAR_NETWORK_ARRAYS,
     evaluate=evaluate_d3_limits,
 ))
 

@@ -184,6 +184,10 @@ NC1_METRIC = register(Claim(
     evaluate=evaluate_nc1_metric,
     probe_evaluate=evaluate_nc1_corrected,
 ))
+
+# Arrays of this module's instances (shapes and meaning; `list` and `show` print them).
+MEANS_ARRAYS = {"M": "(C, d) class means, one class per row"}
+
 ORTHOGONAL_ETF = register(Claim(
     id="appendix-b3-orthogonal-means-etf",
     paper_ref="Appendix B.3",
@@ -202,6 +206,7 @@ ORTHOGONAL_ETF = register(Claim(
     counterexample_summary="M = e_1, e_2, 2 e_3 (C = 3): orthogonal class means whose centred means have norms "
                            "(1, 1, 1.414) and cosines (0, -0.707, -0.707) instead of equal norms and -1/2",
     instance_arrays=("M",),
+    array_docs=MEANS_ARRAYS,
     evaluate=evaluate_orthogonal_etf,
     probe_evaluate=evaluate_orthogonal_equinorm_etf,
 ))

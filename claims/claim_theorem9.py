@@ -58,7 +58,7 @@ from claims.alignment_instances import SEEDED_CASES, off_boundaries, seeded_inst
 from claims.assumptions import instances
 from claims.framework.checks import assert_sympy_zero, property_check, rejects, require, search_counterexample
 from claims.framework.claim import Claim, Evaluation, register
-from claims.dynamics import evolve, variant
+from claims.dynamics import evolve, evolve_until_settled, variant
 from models.alignment_bounds import alignment_bounds, alignment_time, cone_of_state
 from models.two_layer_relu import gradient_flow
 from models.two_layer_relu.reference import reference_flow
@@ -87,13 +87,38 @@ def _measured_alignment(inst, T: float) -> float:
     return math.inf
 
 
+def _variant_cones(inst, T: float, X, y, v0):
+    """(unit W at T, unit W at 2T, status) under the instance's own dynamics (gradient descent or
+    the logistic loss). Once every neuron of N_+- is strictly inside its own cone S_+- or S_dead,
+    the state's cones cannot change: with Assumption 1 (T finite) an update of a neuron in S_+
+    adds a positive multiple of a combination of positive samples, which raises <w, x_i> for
+    every positive sample and lowers it for every negative one (their inner products are < 0),
+    and a neuron in S_dead has no active sample and no gradient. The run stops there and that
+    state stands for T and 2T (a gradient-descent run over 2T would only add rounding, or
+    overflow, to a settled answer); otherwise the dynamics run to T and 2T."""
+    def settled(state) -> bool:
+        cones = [cone_of_state(w, X, y) for w in state.W_unit]
+        return all(sign == 0.0 or cone in (OWN_CONE[sign], "dead")
+                   for cone, sign in zip(cones, np.sign(v0)))
+
+    first = alignment_time(gradient_flow(X, y, inst["W0"], inst["v0"], T), inst["W0"], inst["v0"])
+    first = 2.0 * first if math.isfinite(first) and first > 0 else T / 64
+    state, when = evolve_until_settled(inst, T, settled, first=min(first, T))
+    if when < T:
+        return state.W_unit, state.W_unit, state.status
+    later = evolve(inst, 2 * T)
+    return state.W_unit, later.W_unit, "ok" if state.status == later.status == "ok" else state.status
+
+
 def theorem9_outcome(inst, allowed, *, T_scale: float = 1.0) -> Evaluation:
     """Theorem 9 with the cones ``allowed`` per sign of v_j(0), at T_scale * T and 2 T_scale * T."""
     X, y, W0, v0 = (np.asarray(inst[k], dtype=np.float64) for k in ("X", "y", "W0", "v0"))
     b = alignment_bounds(X, y, W0, v0)
     figures = {"mu": b.mu, "x_min": b.x_min, "zeta": b.zeta, "xi": b.xi, "T_bound": b.T}
     if not math.isfinite(b.T):  # Assumption 1 or 3 fails: no T exists, nothing is asserted
-        return Evaluation(holds=False, figures={**figures, "outside_assumptions": 1.0})
+        return Evaluation(holds=False, undefined=True, figures={**figures, "outside_assumptions": 1.0},
+                          reason=f"T is undefined: mu = {b.mu:.4g}, zeta = {b.zeta:.4g}, xi = {b.xi:.4g} "
+                                 "(Assumption 1 or 3 fails)")
     T = T_scale * b.T
     if variant(inst) == (None, "linear"):  # the paper's dynamics: one exact flow serves all
         flow = gradient_flow(X, y, W0, v0, 2 * T)
@@ -102,25 +127,32 @@ def theorem9_outcome(inst, allowed, *, T_scale: float = 1.0) -> Evaluation:
         if not math.isfinite(measured):
             measured = _measured_alignment(inst, 4 * T)
         figures.update(alignment_time=measured, ratio=measured / b.T)
-    else:  # a referee's variant (descent, logistic loss): through evolve
-        at_T, later = evolve(inst, T), evolve(inst, 2 * T)
-        W_T, W_later = at_T.W_unit, later.W_unit
-        status = "ok" if at_T.status == later.status == "ok" else at_T.status
+    else:  # a referee's variant (descent, logistic loss): through evolve, on its own clock
+        W_T, W_later, status = _variant_cones(inst, T, X, y, v0)
     holds = status == "ok"
+    reasons = [] if holds else [f"the dynamics stopped before 2T ({status})"]
     boundary = 0
     for j in range(W0.shape[0]):
         sign = float(np.sign(v0[j]))
         if sign == 0.0:  # neither N_+ nor N_-: the theorem is silent
             continue
+        group = "N_+" if sign > 0 else "N_-"
         cone_T = cone_of_state(W_T[j], X, y)
         cone_later = cone_of_state(W_later[j], X, y)
         boundary += cone_T == "boundary"
-        holds &= cone_T in allowed[sign] and cone_later == cone_T  # in a cone at T, and stays
+        if cone_T not in allowed[sign]:
+            reasons.append(f"neuron {j} ({group}) is in cone {cone_T!r} at T = {T:.4g}, not in "
+                           f"{' or '.join(sorted(allowed[sign]))}")
+        elif cone_later != cone_T:
+            reasons.append(f"neuron {j} ({group}) leaves cone {cone_T!r}: in {cone_later!r} at 2T = {2 * T:.4g}")
         own = y == sign
-        if np.max(X[own] @ W0[j]) > 0:  # "moreover": an own-class sample active at t = 0
-            holds &= cone_T == OWN_CONE[sign]
+        if np.max(X[own] @ W0[j]) > 0 and cone_T != OWN_CONE[sign]:  # "moreover": own-class sample active at 0
+            reasons.append(f"neuron {j} ({group}) has an own-class sample active at t = 0 but is in cone "
+                           f"{cone_T!r} at T = {T:.4g}, not {OWN_CONE[sign]!r} ('moreover')")
+    holds = not reasons
     figures["neurons_on_dead_boundary"] = float(boundary)
-    return Evaluation(holds=bool(holds), figures=figures)
+    return Evaluation(holds=bool(holds), figures=figures, reason="; ".join(reasons[:3]) + (
+        f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "") if reasons else None)
 
 
 def evaluate_printed(inst) -> Evaluation:

@@ -233,6 +233,15 @@ def evaluate_eq13_h_corrected(inst, **variant) -> Evaluation:
     return Evaluation(holds=_close(got, ref), figures={"max_abs_error": float(np.max(np.abs(got - ref)))})
 
 
+# Arrays of this module's instances (shapes and meaning; `list` and `show` print them).
+UFM_ARRAYS = {
+    "H0": "(n, d) features h_i(0) of the unconstrained feature model, one sample per row",
+    "v0": "(d,) linear classifier v(0) of the unconstrained feature model",
+    "y": "(n,) labels in {-1, +1}",
+    "t": "() the time at which the closed form is compared with the flow",
+}
+
+
 FLOW = register(Claim(
     id="eq-10-11-ufm-flow",
     paper_ref="Eq. (10)",
@@ -270,6 +279,7 @@ EQ13_V = register(Claim(
     counterexample_summary="n = 2, d = 1, H0 = 0, v0 = 1, t = 0.25: the printed v(t) = cosh(sqrt(nt)) = 1.261 "
                            "but the flow gives cosh(sqrt(n) t) = 1.063 (the forms agree only at t = 0 and t = 1)",
     instance_arrays=("H0", "v0", "y", "t"),
+    array_docs=UFM_ARRAYS,
     evaluate=evaluate_eq13_v,
     probe_evaluate=evaluate_eq13_v_corrected,
 ))
@@ -293,6 +303,7 @@ EQ13_H = register(Claim(
     counterexample_summary="n = 2, d = 1, H0 = (0, 1), v0 = 0, y = (1, -1), t = 0: h0 = -1 and the printed "
                            "h(0) = (-0.5, 1.5) instead of (0, 1); off by y_i h0/n",
     instance_arrays=("H0", "v0", "y", "t"),
+    array_docs=UFM_ARRAYS,
     evaluate=evaluate_eq13_h,
     probe_evaluate=evaluate_eq13_h_corrected,
 ))
@@ -319,6 +330,7 @@ WEAK_NC1 = register(Claim(
     counterexample_summary="n = 4 (one positive, three negative), d = 1, H0 = (13, 0, 0, 1), v0 = -h0/2 = -6: "
                            "tr(Sigma_W Sigma_B^+) goes from 0.0042 to 0.015, not to 0",
     instance_arrays=("H0", "v0", "y"),
+    array_docs=UFM_ARRAYS,
     evaluate=evaluate_weak_nc1,
     probe_evaluate=evaluate_weak_nc1_corrected,
 ))
@@ -341,6 +353,7 @@ EQ14 = register(Claim(
     counterexample_summary="n = 4 (two per class), d = 1, H0 = (13, 0, 0, 0), v0 = -h0/2 = -6.5: "
                            "the NC3 gap tends to 2",
     instance_arrays=("H0", "v0", "y"),
+    array_docs=UFM_ARRAYS,
     evaluate=evaluate_eq14,
     probe_evaluate=evaluate_eq14_corrected,
 ))

@@ -232,6 +232,16 @@ def evaluate_complete_nc_corrected(inst, descent=projected_gradient_descent) -> 
     return Evaluation(holds=exceptional or printed.holds, figures=dict(printed.figures))
 
 
+# Arrays of this module's instances (shapes and meaning; `list` and `show` print them).
+UFM_ARRAYS = {
+    "H0": "(n, d) features h_i(0) of the unconstrained feature model, one sample per row",
+    "v0": "(d,) linear classifier v(0) of the unconstrained feature model",
+    "H": "(n, d) a candidate point: features, ||h_i|| <= 1",
+    "v": "(d,) a candidate point: classifier, ||v|| <= 1",
+    "y": "(n,) labels in {-1, +1}",
+}
+
+
 NORMAL_CONE = register(Claim(
     id="eq-16-normal-cone",
     paper_ref="Eq. (16)",
@@ -265,6 +275,7 @@ EQ17 = register(Claim(
                r"complete NC. The same minimisers solve the fixed-norm (sphere) model of weight normalisation.",
     counterexample_summary="n = 2, d = 1, v = 1, h = (1, -1): a global minimum where sum_i y_i h_i = 2 v",
     instance_arrays=("H", "v", "y"),
+    array_docs=UFM_ARRAYS,
     evaluate=evaluate_eq17,
     probe_evaluate=evaluate_eq17_corrected,
 ))
@@ -292,6 +303,7 @@ COMPLETE_NC = register(Claim(
                            "v0 = -s0/2 = -1/8, so g = 0: v(t) = v0 e^{-2t} -> 0, every h_i -> 0, and the flow "
                            "stalls at value 0 > -4 with the classes not separated",
     instance_arrays=("H0", "v0", "y"),
+    array_docs=UFM_ARRAYS,
     evaluate=evaluate_complete_nc,
     probe_evaluate=evaluate_complete_nc_corrected,
 ))

@@ -28,7 +28,7 @@ import pytest
 import sympy as sp
 from hypothesis import strategies as st
 
-from claims.claim_ufm import ufm_instances
+from claims.claim_ufm import UFM_ARRAYS, ufm_instances
 from claims.framework.checks import property_check, rejects, require
 from claims.framework.claim import Claim, Evaluation, register
 from models.ufm import ufm_flow_closed_form, ufm_flow_numerical
@@ -87,6 +87,7 @@ DIRECTIONS = register(Claim(
             r"$h_i/\|h_i\|$ converge as $t \to \infty$, checked on the closed-form flow (13) against the predicted "
             r"limits (to $10^{-8}$ at $\sqrt{n}\, t = 25$).",
     instance_arrays=("H0", "v0", "y"),
+    array_docs=UFM_ARRAYS,
     evaluate=evaluate_directions,
 ))
 

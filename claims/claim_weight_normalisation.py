@@ -60,6 +60,7 @@ from hypothesis import strategies as st
 
 from claims.assumptions import get_assumption
 from claims.claim_linear_network import (
+    LINEAR_NETWORK_ARRAYS,
     PAPER_ASSUMPTIONS,
     SEARCH,
     NORM_V,
@@ -597,6 +598,7 @@ EQ48 = register(Claim(
     evaluate=evaluate_eq48,
     instance_bounds={"max_n": 6, "max_h": 4, "max_d": 3},
 ))
+
 MULTIPLE = register(Claim(
     id="appendix-d4-constant-multiple",
     paper_ref="Appendix D.4",
@@ -652,6 +654,7 @@ EQ52 = register(Claim(
                r"$(\|v(0)\| u_+/\|u_+\|, \dots)$ of D.3.",
     counterexample_summary="x = 1, W0 = -2 x v0^T with v0 = 1 (d = m = 1): an equilibrium with W/||W|| = -x v^T/(|x||v|)",
     instance_arrays=("x", "W0", "v0"),
+    array_docs=LINEAR_NETWORK_ARRAYS,
     evaluate=evaluate_eq52,
     probe_evaluate=evaluate_eq52_corrected,
 ))

@@ -113,3 +113,22 @@ def evolve(inst: Mapping[str, np.ndarray], t: float, *, max_steps: int = 200_000
     with np.errstate(divide="ignore"):
         log_norm = np.log(norms)
     return EndState(unit[:, :-1], unit[:, -1], log_norm, (res.W @ X.T) > 0, "ok", label)
+
+
+def evolve_until_settled(inst: Mapping[str, np.ndarray], t: float, settled, *, first: float,
+                         max_steps: int = 200_000) -> tuple[EndState, float]:
+    """The instance's dynamics towards time ``t``, looked at on their own clock.
+
+    The state is evaluated at ``first``, ``2 first``, ``4 first``, ... (each run from the
+    start, so the cost is at most twice that of the last one); the first state for which
+    ``settled(state)`` is true is returned with its time, else the state at ``t``. A claim
+    uses it when the state it asks about cannot change once settled (a neuron in a cone the
+    dynamics cannot leave), so a variant (gradient descent, the logistic loss) is judged by
+    when *it* settles, not by the flow's clock, and a long horizon is not run for nothing.
+    """
+    time_ = min(float(first), float(t))
+    while True:
+        state = evolve(inst, time_, max_steps=max_steps)
+        if time_ >= t or (state.status == "ok" and settled(state)):
+            return state, time_
+        time_ = min(2.0 * time_, float(t))

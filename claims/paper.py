@@ -149,11 +149,24 @@ BEYOND = ReportPart(
            "as the paper's own claims."),
 )
 
+# The standard instance arrays; claims with other arrays (or other shapes) document their own.
+ARRAY_DOCS = {
+    "X": "(n, d) data, one sample per row",
+    "y": "(n,) labels in {-1, +1}",
+    "W0": "(h, d) first-layer weights at t = 0, one neuron per row",
+    "v0": "(h,) second-layer weights at t = 0",
+    "eta": "() a step size > 0 (gradient descent instead of the flow)",
+    "logistic": "() 1.0 for the logistic loss instead of the linear loss",
+    "t_linear": "(seeds,) steps (GD iterations) to the event under the linear loss, one per seed; inf if not reached",
+    "t_logistic": "(seeds,) steps (GD iterations) to the event under the logistic loss, paired with t_linear",
+}
+
 PAPER = Paper(
     title=TITLE,
     claim_package="claims",
     assumptions=tuple(ASSUMPTIONS.values()),
     instance_rules=instance_rules,
+    array_docs=ARRAY_DOCS,
     variant_arrays=VARIANT_KEYS,
     input_errors=(DynamicsError, DataGeometryError),
     describe_instance=describe_instance,

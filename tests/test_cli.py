@@ -37,13 +37,43 @@ def test_list_shows_every_claim(capsys):
     assert all(r["paper_ref"] for r in rows)
 
 
-def test_check_fails_exit_1(tmp_path, capsys):
-    # Mislabelled points (cos(y_1 x_1, y_2 x_2) = -0.8): Lemma 6's evaluation fails there.
+def test_check_undefined_off_the_assumption_exit_1(tmp_path, capsys):
+    # Mislabelled points (cos(y_1 x_1, y_2 x_2) = -0.8, so mu < 0): Lemma 6's sqrt(mu) does not exist.
     data = tmp_path / "ce.npz"
     np.savez(data, X=np.array([[1.0, 0.0], [0.8, 0.6]]), y=np.array([1.0, -1.0]), W0=np.array([[1.0, 0.5]]))
     assert main(["check", "lemma-6", "--data", str(data)]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert out["claim"] == "lemma-6" and out["verdict"] == "fails"
+    assert out["claim"] == "lemma-6" and out["verdict"] == "undefined"
+    assert "sqrt(mu) is undefined" in out["reason"]
+
+
+def test_check_names_the_failing_neuron_cone_and_time(tmp_path, capsys):
+    # Theorem 9's documented counterexample: the neuron of N_+ at 92 degrees stops on a boundary.
+    angle = np.deg2rad(92.0)
+    data = _write(tmp_path, "t9.npz", X=np.array([[1.0, 0.0], [-np.cos(np.deg2rad(1.0)), -np.sin(np.deg2rad(1.0))]]),
+                  y=np.array([1.0, -1.0]), W0=1e-3 * np.array([[np.cos(angle), np.sin(angle)]]), v0=np.array([1e-3]))
+    assert main(["check", "theorem-9", "--data", data]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["verdict"] == "fails"
+    assert out["reason"].startswith("neuron 0 (N_+) is in cone 'boundary' at T = "), out["reason"]
+    assert main(["check", "theorem-9", "--data", data, "--form", "verified"]) == 0
+    assert json.loads(capsys.readouterr().out)["reason"] is None
+
+
+def test_float32_input_is_judged_at_its_precision(tmp_path, capsys):
+    from models.instances import separable_instance
+
+    inst = separable_instance(np.random.default_rng(3), n_pos=2, n_neg=2, d=3, h=3)
+    data = _write(tmp_path, "f32.npz", **{k: v.astype(np.float32) for k, v in inst.items()})
+    assert main(["check", "claim-1", "--data", data, "--form", "verified"]) in (0, 1)
+    out = json.loads(capsys.readouterr().out)
+    assert out["assumptions"]["balanced-init"] is True and "roundoff 5.96e-08" in out["precision"]
+    # In float64 the tolerance stays 1e-12: an imbalance of 1e-9 is an imbalance.
+    unbalanced = dict(inst, v0=inst["v0"] * (1 + 1e-9))
+    data = _write(tmp_path, "f64.npz", **unbalanced)
+    main(["check", "claim-1", "--data", data, "--form", "verified"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["assumptions"]["balanced-init"] is False and out["precision"] == "float64"
 
 
 def test_check_holds_exit_0(tmp_path, capsys):
@@ -162,7 +192,7 @@ def test_subprocess_mistake_has_no_traceback(tmp_path):
 
 
 def test_help_for_every_subcommand():
-    for sub in ("list", "report", "check", "probe"):
+    for sub in ("list", "show", "report", "check", "probe"):
         result = run_cli(sub, "--help")
         assert result.returncode == 0 and "usage" in result.stdout
 
@@ -174,14 +204,14 @@ def test_check_reports_assumptions_before_the_verdict(tmp_path, capsys):
                   W0=np.array([[1.0, 0.5]]))
     assert main(["check", "lemma-6", "--data", data]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert list(out) == ["claim", "assumptions", "verdict", "figures"]
+    assert list(out) == ["claim", "assumptions", "verdict", "reason", "figures", "precision"]
     assert out["assumptions"] == {"orthogonal-separability": True} and out["verdict"] == "holds"
     # The same points mislabelled: outside the claim, and the JSON says so before the verdict.
     data = _write(tmp_path, "mixed.npz", X=np.array([[1.0, 0.0], [0.8, 0.6]]), y=np.array([1.0, -1.0]),
                   W0=np.array([[1.0, 0.5]]))
     assert main(["check", "lemma-6", "--data", data]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert out["assumptions"] == {"orthogonal-separability": False} and out["verdict"] == "fails"
+    assert out["assumptions"] == {"orthogonal-separability": False} and out["verdict"] == "undefined"
 
 
 def test_check_reports_null_for_an_assumption_it_cannot_test(tmp_path, capsys, monkeypatch):
@@ -220,8 +250,39 @@ def test_list_json_gives_arrays_and_what_can_be_done(capsys):
     rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
     lemma6 = rows["lemma-6"]
     assert lemma6["assumptions"] == ["orthogonal-separability"]
-    assert lemma6["arrays"] == ["X", "y", "W0"] and lemma6["checkable"] and lemma6["probeable"]
+    assert [a["name"] for a in lemma6["arrays"]] == ["X", "y", "W0"] and lemma6["checkable"] and lemma6["probeable"]
+    assert lemma6["arrays"][0]["doc"] == "(n, d) data, one sample per row"
     assert not rows["eq-6-risk-identity"]["checkable"]
+    # The UFM's v0 is a (d,) classifier, not the network's (h,) second layer: the claim says so.
+    assert {a["name"]: a["doc"] for a in rows["eq-13-v"]["arrays"]}["v0"].startswith("(d,)")
+    assert all(a["doc"] != "(undocumented)" for r in rows.values() for a in r["arrays"])
+
+
+def test_list_table_and_show_say_what_check_needs(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    header, lemma6 = out.splitlines()[0], next(line for line in out.splitlines() if line.startswith("lemma-6 "))
+    assert header.split()[:4] == ["claim", "reference", "verdict", "check"]
+    assert "X,y,W0" in lemma6 and " yes " in lemma6
+    assert main(["show", "eq-13-v"]) == 0
+    out = capsys.readouterr().out
+    assert "v0: (d,) linear classifier v(0)" in out and "t: () the time" in out and "probe: no" in out
+    assert main(["show", "theorm-9"]) == 2
+    assert "did you mean 'theorem-9'" in capsys.readouterr().err
+
+
+def test_report_dir_is_honoured_by_list_and_check(tmp_path, capsys):
+    reports = tmp_path / "elsewhere"
+    (reports / "counterexamples").mkdir(parents=True)
+    (reports / "claims.json").write_text(json.dumps({"claims": [{"id": "lemma-6", "verdict": "refuted"}]}))
+    np.savez(reports / "counterexamples" / "lemma-6.npz", X=np.array([[1.0, 0.0], [0.8, 0.6]]),
+             y=np.array([1.0, -1.0]), W0=np.array([[1.0, 0.5]]))
+    assert main(["list", "--json", "--report-dir", str(reports)]) == 0
+    verdicts = {r["id"]: r["verdict"] for r in json.loads(capsys.readouterr().out)}
+    assert verdicts["lemma-6"] == "refuted" and verdicts["theorem-9"] == "not run"
+    # check without --data replays the counterexample saved in the report directory
+    assert main(["check", "lemma-6", "--report-dir", str(reports)]) == 1
+    assert json.loads(capsys.readouterr().out)["verdict"] == "undefined"
 
 
 def test_probe_from_another_folder_prints_paths_that_work_there(tmp_path, capsys, monkeypatch):

@@ -162,17 +162,17 @@ def replay(record, capsys) -> tuple[int, dict]:
 # -- must break / must hold ------------------------------------------------------------------
 
 
-def test_lemma6_breaks_without_orthogonal_separability(report_dir, capsys):
+def test_lemma6_is_undefined_without_orthogonal_separability(report_dir, capsys):
+    # Off Assumption 1 the margin mu is <= 0 and Lemma 6's sqrt(mu) does not exist: the probe says
+    # "undefined", not "breaks", and keeps one such instance for the replay.
     record = probe(get_claim_loaded("lemma-6"), "orthogonal-separability").as_record()
-    assert record["outcome"] == "breaks" and record["examples"] >= 1
+    assert record["outcome"] == "undefined" and record["examples"] >= 1
+    assert "the statement is undefined" in record["counterexample"]["summary"]
     ce = record["counterexample"]
     saved = report_dir / "counterexamples" / "lemma-6--violate-orthogonal-separability.npz"
     assert Path(ce["file"]).resolve() == saved.resolve() and saved.is_file()
-    # Shrunk: the smallest instance that violates Assumption 1 (n = 2, d = 1, h = 1).
-    with np.load(saved, allow_pickle=False) as data:
-        assert data["X"].shape == (2, 1) and data["W0"].shape == (1, 1)
     status, out = replay(record, capsys)
-    assert status == 1 and out["verdict"] == "fails"
+    assert status == 1 and out["verdict"] == "undefined" and "sqrt(mu)" in out["reason"]
     assert out["assumptions"] == {"orthogonal-separability": False}  # outside the claim
 
 

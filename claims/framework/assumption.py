@@ -54,6 +54,9 @@ class Assumption:
             tested (``check`` then reports the assumption as null).
         generate: the paper's instance generator (see :data:`Generator`); None when the
             assumption cannot be probed.
+        precision_aware: ``test`` takes a keyword ``precision``, the unit roundoff of the
+            least precise array a user stored (2**-53 for float64, 2**-24 for float32), and
+            widens its tolerances to it; ``check`` passes it.
     """
 
     id: str
@@ -62,6 +65,7 @@ class Assumption:
     test: Callable[[Mapping[str, np.ndarray]], bool]
     arrays: tuple[str, ...] = ()
     generate: Generator | None = None
+    precision_aware: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID_PATTERN.match(self.id):

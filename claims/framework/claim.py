@@ -46,10 +46,22 @@ class UnknownClaimError(KeyError):
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The claim's statement evaluated on one instance (used by ``check``)."""
+    """The claim's statement evaluated on one instance (used by ``check``).
+
+    ``reason``, when the statement fails: which part failed, for which neuron or sample, at
+    what time (``check`` prints it). ``undefined``: the statement says nothing on this
+    instance (a quantity it uses does not exist there, e.g. the square root of a negative
+    margin off Assumption 1); ``holds`` is then False, and a probe counts the instance as
+    undefined, never as a counterexample."""
 
     holds: bool
     figures: Mapping[str, float] = field(default_factory=dict)
+    reason: str | None = None
+    undefined: bool = False
+
+    def __post_init__(self) -> None:
+        if self.undefined and self.holds:
+            raise ClaimDefinitionError("an Evaluation cannot both hold and be undefined")
 
 
 # An instance is a mapping of array names to float64 arrays, e.g. X (n, d), y (n,).
@@ -84,6 +96,10 @@ class Claim:
         quote: the paper's own words, verbatim (LaTeX kept; whitespace may differ).
         reading: how the suite formalises the quote, when that needs saying.
         depends_on: ids of the claims the statement's proof uses (the proof graph).
+        array_docs: {array name: shape and meaning} for arrays of ``instance_arrays`` whose
+            meaning differs from (or is not among) the paper's standard arrays
+            (``Paper.array_docs``), e.g. ``{"v0": "(d,) classifier at t = 0"}``; a module may
+            share one mapping among its claims (names a claim does not use are ignored).
         part: the key of the report part it belongs to (a :class:`~claims.framework.paper.ReportPart`
             the paper declares, e.g. results beyond the paper); None for the paper's own claims.
     """
@@ -102,6 +118,7 @@ class Claim:
     quote: str = ""
     reading: str | None = None
     depends_on: tuple[str, ...] = ()
+    array_docs: Mapping[str, str] = field(default_factory=dict)
     part: str | None = None
 
     def __post_init__(self) -> None:

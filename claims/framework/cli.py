@@ -1,8 +1,10 @@
 """The ``python -m claims`` command line.
 
-- ``list``: claims with reference, assumptions and the verdict of the last report.
+- ``list``: claims in the paper's order: reference, last verdict, the arrays ``check`` needs,
+  whether ``probe`` applies, statement (``--json``: arrays with shapes and meaning).
+- ``show CLAIM_ID``: one claim in full, with its assumptions and arrays.
 - ``report``: runs the suite and writes the report (same as ``pytest claims/``).
-- ``check CLAIM_ID --data FILE.npz [--form printed|verified]``: the claim's printed
+- ``check CLAIM_ID [--data FILE.npz] [--form printed|verified]``: the claim's printed
   statement (or the one its checks verify) on a user's instance; prints
   ``{"claim", "assumptions": {id: true|false|null}, "verdict": "holds"|"fails", "figures"}``
   and exits 0/1. ``assumptions`` says, before the verdict, which of the claim's assumptions
@@ -12,7 +14,9 @@
   a counterexample with that assumption dropped (:mod:`claims.framework.probe`); ``--all``
   merges the claims x assumptions matrix into the last report.
 
-User mistakes print one line on stderr and exit 2, never a traceback.
+Every command takes ``--report-dir`` (relative to the current folder; default the project's
+``reports/``). Paths printed work from the folder the command runs in. User mistakes print one
+line on stderr and exit 2, never a traceback.
 
 The command line serves any paper: the paper's package calls :func:`main` with its
 :class:`~claims.framework.paper.Paper` and its project root (whose ``reports/`` is the
@@ -34,7 +38,7 @@ from pathlib import Path
 from claims.framework import profiles
 from claims.framework.assumption import UnknownAssumptionError
 from claims.framework.claim import Claim, UnknownClaimError, get_claim
-from claims.framework.instances import InstanceError, load_instance
+from claims.framework.instances import InstanceError, load_instance, stored_precision
 from claims.framework.probe import (
     DEFAULT_SECONDS,
     ProbeError,
@@ -75,8 +79,14 @@ def load_claim_modules(paper: Paper) -> list[Claim]:
     return load_claims(paper)
 
 
+def _report_dir(args: argparse.Namespace) -> Path:
+    """The report directory: ``--report-dir`` (relative to the current folder) or reports/."""
+    given = getattr(args, "report_dir", None)
+    return Path(given).resolve() if given else args.root / "reports"
+
+
 def _last_verdicts(args: argparse.Namespace) -> dict[str, str]:
-    report = args.root / "reports" / "claims.json"
+    report = _report_dir(args) / "claims.json"
     if not report.is_file():
         return {}
     try:
@@ -85,21 +95,68 @@ def _last_verdicts(args: argparse.Namespace) -> dict[str, str]:
         return {}
 
 
+def _in_paper_order(paper: Paper, claims_: list[Claim]) -> list[Claim]:
+    position = {claim_id: i for i, claim_id in enumerate(paper.claim_order)}
+    return sorted(claims_, key=lambda c: position.get(c.id, len(position)))
+
+
+def _probeable(claim: Claim) -> bool:
+    return bool(claim.assumptions) and claim.verified_form is not None
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def cmd_list(args: argparse.Namespace) -> int:
+    paper = args.paper
     verdicts = _last_verdicts(args)
-    claims_ = load_claim_modules(args.paper)
+    claims_ = _in_paper_order(paper, load_claim_modules(paper))
     if args.json:
-        print(json.dumps([{"id": c.id, "paper_ref": c.paper_ref, "assumptions": list(c.assumptions),
-                           "arrays": list(c.instance_arrays), "checkable": c.evaluate is not None,
-                           "probeable": bool(c.assumptions) and c.verified_form is not None,
-                           "verdict": verdicts.get(c.id, "not run")} for c in claims_]))
+        print(json.dumps([{
+            "id": c.id, "paper_ref": c.paper_ref, "part": c.part, "statement": c.statement,
+            "assumptions": list(c.assumptions),
+            "arrays": [{"name": a, "doc": paper.array_doc(c, a)} for a in c.instance_arrays],
+            "checkable": c.evaluate is not None, "probeable": _probeable(c),
+            "verdict": verdicts.get(c.id, "not run")} for c in claims_]))
         return 0
-    rows = [(c.id, c.paper_ref, ",".join(c.assumptions) or "-", verdicts.get(c.id, "not run"))
-            for c in claims_]
-    widths = [max(len(r[i]) for r in rows + [("claim", "reference", "assumptions", "verdict")])
-              for i in range(4)]
-    for row in [("claim", "reference", "assumptions", "verdict")] + rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    header = ("claim", "reference", "verdict", "check (arrays)", "probe", "statement")
+    rows = [(c.id, c.paper_ref, verdicts.get(c.id, "not run"),
+             ",".join(c.instance_arrays) if c.evaluate is not None else "-",
+             "yes" if _probeable(c) else "-", _short(c.statement, 70)) for c in claims_]
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(5)]
+    for row in [header] + rows:
+        print("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[5]]).rstrip())
+    print(f"\n{len(rows)} claims. 'show CLAIM_ID' prints one claim with its arrays (shapes, meaning) "
+          "and assumptions; 'check CLAIM_ID --data FILE.npz' evaluates it on your arrays.")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    paper = args.paper
+    claim = _claim(args, args.claim_id)
+    verdict = _last_verdicts(args).get(claim.id, "not run")
+    lines = [f"{claim.id} ({claim.paper_ref}){' [part: ' + claim.part + ']' if claim.part else ''}",
+             f"  verdict: {verdict} (recorded: {claim.expected_verdict})",
+             f"  statement: {_short(claim.statement, 2000)}"]
+    if claim.reading:
+        lines.append(f"  reading: {_short(claim.reading, 2000)}")
+    if claim.correction:
+        lines.append(f"  correction: {_short(claim.correction, 2000)}")
+    for assumption_id in claim.assumptions:
+        assumption = paper.assumption(assumption_id)
+        lines.append(f"  assumption {assumption_id} ({assumption.paper_ref}): {_short(assumption.statement, 300)}")
+    if claim.evaluate is None:
+        lines.append("  check: no (the claim does not take an instance; its checks run in 'report')")
+    else:
+        lines.append(f"  check: python -m claims check {claim.id} --data FILE.npz, with arrays (float, saved with numpy.savez):")
+        lines += [f"    {name}: {paper.array_doc(claim, name)}" for name in claim.instance_arrays]
+        if claim.assumptions:  # the arrays its assumptions' tests read, and the paper's variant switches
+            lines += [f"    {name} (optional): {paper.array_doc(claim, name)}"
+                      for name in optional_arrays(paper, claim) if name not in claim.instance_arrays]
+    lines.append(f"  probe: {'yes, --violate one of: ' + ', '.join(claim.assumptions) if _probeable(claim) else 'no'}")
+    print("\n".join(lines))
     return 0
 
 
@@ -107,7 +164,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     import pytest
 
     package = importlib.import_module(args.paper.claim_package)
-    return int(pytest.main([str(Path(package.__file__).parent), "-q", *args.pytest_args]))
+    return int(pytest.main([str(Path(package.__file__).parent), "-q",
+                            f"--claims-report-dir={_report_dir(args)}", *args.pytest_args]))
 
 
 def _claim(args: argparse.Namespace, claim_id: str) -> Claim:
@@ -124,9 +182,11 @@ def _own_input_error(paper: Paper, error: Exception) -> bool:
     return isinstance(error, paper.input_errors)
 
 
-def assumption_verdicts(paper: Paper, claim: Claim, instance) -> dict[str, bool | None]:
+def assumption_verdicts(paper: Paper, claim: Claim, instance,
+                        precision: float = 2.0 ** -53) -> dict[str, bool | None]:
     """{id: whether the instance satisfies it} for each assumption the claim lists; None
-    when the instance lacks an array the assumption's test reads."""
+    when the instance lacks an array the assumption's test reads. ``precision``: the unit
+    roundoff of the arrays as stored (a precision-aware test widens its tolerances to it)."""
     verdicts: dict[str, bool | None] = {}
     for assumption_id in claim.assumptions:
         assumption = paper.assumption(assumption_id)
@@ -134,7 +194,8 @@ def assumption_verdicts(paper: Paper, claim: Claim, instance) -> dict[str, bool 
             verdicts[assumption_id] = None
             continue
         try:
-            verdicts[assumption_id] = bool(assumption.test(instance))
+            verdicts[assumption_id] = bool(assumption.test(instance, precision=precision)
+                                           if assumption.precision_aware else assumption.test(instance))
         except ValueError as error:
             if not _own_input_error(paper, error):
                 raise
@@ -153,23 +214,39 @@ def cmd_check(args: argparse.Namespace) -> int:
     if evaluate is None:
         raise UsageError(f"claim {claim.id!r} is {claim.expected_verdict} with no verified statement to "
                          "evaluate; use --form printed")
+    if args.data is None:  # replay the counterexample the last report saved for this claim
+        saved = _report_dir(args) / "counterexamples" / f"{claim.id}.npz"
+        if not saved.is_file():
+            raise UsageError(f"no --data given and no saved counterexample {saved} for {claim.id!r}; "
+                             f"'python -m claims show {claim.id}' lists the arrays a --data file needs")
+        args.data = str(saved)
     try:
         instance = load_instance(Path(args.data), claim.instance_arrays, optional_arrays(paper, claim),
                                  rules=paper.instance_rules)
     except InstanceError as error:
         raise UsageError(str(error)) from None
+    precision = stored_precision(Path(args.data))
     try:
-        assumptions = assumption_verdicts(paper, claim, instance)
+        assumptions = assumption_verdicts(paper, claim, instance, precision)
         result = evaluate(instance)
     except Exception as error:  # noqa: BLE001 - only the paper's input errors are the user's
         if not _own_input_error(paper, error):
             raise
         raise UsageError(f"claim {claim.id!r} cannot be evaluated on {args.data!r}: {error}") from None
+    reason = None
+    if result.undefined:
+        reason = result.reason or "a quantity the statement uses does not exist on this instance"
+    elif not result.holds:
+        reason = result.reason or ("the statement's condition is false on this instance (this claim's "
+                                   "evaluation names no finer part; see figures)")
     print(json.dumps({
         "claim": claim.id,
         "assumptions": assumptions,
-        "verdict": "holds" if result.holds else "fails",
+        "verdict": "holds" if result.holds else "undefined" if result.undefined else "fails",
+        "reason": reason,
         "figures": {k: float(v) for k, v in result.figures.items()},
+        "precision": "float64" if precision <= 2.0 ** -53 else
+                     f"arrays stored at unit roundoff {precision:.3g}: assumption tolerances widened to it",
     }))
     return 0 if result.holds else 1
 
@@ -215,7 +292,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         check_budget(args.max_examples, seconds)
     except ProbeError as error:
         raise UsageError(str(error)) from None
-    args.report_dir = Path(args.report_dir).resolve() if args.report_dir else args.root / "reports"
+    args.report_dir = _report_dir(args)
     if args.all == (args.claim_id is not None):
         raise UsageError("give either a CLAIM_ID or --all (see 'python -m claims probe --help')")
     if args.all:
@@ -292,24 +369,44 @@ def _probe_all(args: argparse.Namespace, seconds: float) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="claims", description="Executable referee report: claims of the paper.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    p_list = sub.add_parser("list", help="claims with reference, assumptions, last verdict")
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--report-dir", default=None,
+                       help="report directory (claims.json, counterexamples/), relative to the current "
+                            "folder; default: the project's reports/")
+    p_list = sub.add_parser("list", parents=[where], help="claims: reference, last verdict, arrays, statement",
+                            description="Every claim in the paper's order: its reference, the verdict of the "
+                                        "last report, the arrays 'check' needs (- : it takes none), whether "
+                                        "'probe' applies, and the statement. --json gives the same with each "
+                                        "array's shape and meaning, assumptions as a list.")
     p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p_list.set_defaults(run=cmd_list)
-    p_report = sub.add_parser("report", help="run every claim and write reports/ (= pytest claims/)")
+    p_show = sub.add_parser("show", parents=[where], help="one claim: statement, assumptions, arrays with shapes",
+                            description="One claim in full: statement, reading, correction, each assumption, "
+                                        "the arrays 'check' needs with their shapes and meaning, and whether "
+                                        "'probe' applies.")
+    p_show.add_argument("claim_id", help="a claim id, as 'list' shows it")
+    p_show.set_defaults(run=cmd_show)
+    p_report = sub.add_parser("report", parents=[where], help="run every claim and write the report (= pytest claims/)")
     p_report.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments")
     p_report.set_defaults(run=cmd_report)
-    p_check = sub.add_parser("check", help="check one claim's printed statement on an instance file")
+    p_check = sub.add_parser(
+        "check", parents=[where], help="check one claim's printed statement on an instance file",
+        description="Evaluate the claim on your arrays. Prints JSON {claim, assumptions: {id: true|false|null}, "
+                    "verdict: holds|fails|undefined, reason (what failed, or why the statement is undefined "
+                    "here), figures, precision}; exit 0 (holds), 1 (fails or undefined), 2 (your input is wrong). 'show CLAIM_ID' lists the arrays.")
     p_check.add_argument("claim_id", help="a claim id, as 'list' shows it")
-    p_check.add_argument("--data", required=True, help=".npz file with the arrays the claim needs")
+    p_check.add_argument("--data", default=None,
+                         help=".npz file (numpy.savez) with the arrays the claim needs; default: the "
+                              "counterexample the last report saved for the claim")
     p_check.add_argument("--form", choices=("printed", "verified"), default="printed",
                          help="printed: the statement as printed (default); verified: the statement "
                               "the claim's checks verify (the corrected one for an erratum), as probes use")
     p_check.set_defaults(run=cmd_check)
     p_probe = sub.add_parser(
-        "probe", help="drop one assumption of a claim and hunt for a counterexample",
+        "probe", parents=[where], help="drop one assumption of a claim and hunt for a counterexample",
         description="Violate one assumption the claim lists, keep the others, and let Hypothesis "
                     "search and shrink an instance where the claim fails. Prints JSON "
-                    "{claim, assumption, outcome: holds|breaks, examples, seconds, counterexample}; "
+                    "{claim, assumption, outcome: holds|undefined|breaks, examples, seconds, counterexample}; "
                     "a counterexample is saved as an .npz that 'check' replays (exit 1). "
                     "--all probes every claim against every assumption it lists, writes the "
                     "matrix into the report's 'probes' and prints {probes: [rows as above], "
@@ -327,8 +424,6 @@ def build_parser() -> argparse.ArgumentParser:
                               f"with --all (default {DEFAULT_ALL_SECONDS:g})")
     p_probe.add_argument("--jobs", type=_positive_int, default=1,
                          help="with --all: worker processes probing pairs in parallel (default 1)")
-    p_probe.add_argument("--report-dir", default=None,
-                         help="report directory (claims.json, counterexamples/); default: reports/")
     p_probe.add_argument("--no-write", action="store_true",
                          help="with --all: print the matrix but leave claims.json and claims.md alone")
     p_probe.set_defaults(run=cmd_probe)

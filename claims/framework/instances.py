@@ -67,6 +67,14 @@ def load_instance(path: Path, required: Iterable[str], optional: Iterable[str] =
     return validate_instance(raw, required, optional, rules)
 
 
+def stored_precision(path: Path) -> float:
+    """Unit roundoff of the least precise floating-point array in an .npz file (2**-53 when
+    every array is float64 or integer); call after :func:`load_instance` accepted the file."""
+    with np.load(Path(path), allow_pickle=False) as archive:
+        kinds = [archive[name].dtype for name in archive.files]
+    return max([float(np.finfo(dtype).eps) / 2 for dtype in kinds if dtype.kind == "f"] + [2.0 ** -53])
+
+
 def validate_instance(
     raw: Mapping[str, np.ndarray], required: Iterable[str], optional: Iterable[str] = (),
     rules: Callable[[dict], None] | None = None,

@@ -19,6 +19,8 @@ What a paper declares:
 - ``instance_rules``: ``rules(instance)`` checks what the framework cannot know (shapes that
   must agree, labels in {-1, +1}, ...) and raises :class:`InstanceRuleError` with a message
   naming the array; the framework itself checks names, numeric dtypes and finiteness.
+- ``array_docs``: {array name: shape and meaning} of the paper's standard instance arrays
+  (``list`` and ``show`` print them; a claim documents its own arrays in ``Claim.array_docs``).
 - ``variant_arrays``: optional arrays an instance may carry to select another setting (for
   this suite's paper, a step size or another loss); ``check`` and probe replays load them.
 - ``input_errors``: exception types an evaluation raises when an instance is malformed in a
@@ -126,6 +128,7 @@ class Paper:
     claim_package: str
     assumptions: tuple[Assumption, ...] = ()
     instance_rules: Callable[[dict], None] = _no_rules
+    array_docs: Mapping[str, str] = field(default_factory=dict)
     variant_arrays: tuple[str, ...] = ()
     input_errors: tuple[type[Exception], ...] = ()
     describe_instance: Callable[[Mapping[str, Any]], str] = lambda instance: ", ".join(
@@ -174,6 +177,10 @@ class Paper:
     @property
     def assumption_ids(self) -> tuple[str, ...]:
         return tuple(self._by_id)
+
+    def array_doc(self, claim: Claim, name: str) -> str:
+        """Shape and meaning of array ``name`` for ``claim`` (the claim's own words first)."""
+        return claim.array_docs.get(name) or self.array_docs.get(name) or "(undocumented)"
 
     def root_cause(self, cause_id: str) -> RootCause:
         """The declared root cause with this id (PaperSpecError otherwise)."""

@@ -7,6 +7,10 @@ verify: the corrected one for an erratum) and lets Hypothesis's ``find`` search,
 shrink, an instance where it does not hold:
 
 - ``holds``: no failing instance within the budget; ``examples`` says how many were tried.
+- ``undefined``: no failing instance, but on some the statement is undefined (a quantity it
+  uses does not exist off the assumption, ``Evaluation.undefined``); the first such instance is
+  saved like a counterexample, and its replay prints ``undefined``. An undefined statement is
+  not a counterexample.
 - ``breaks``: the shrunk instance is saved as ``<report dir>/counterexamples/
   <claim>--violate-<assumption>.npz`` (beside, never over, the printed-form counterexample
   ``<claim>.npz``), reloaded and re-evaluated before it is reported, and ``replay`` is the
@@ -72,10 +76,12 @@ class ProbeResult:
 
     Attributes:
         claim, assumption: the ids probed.
-        outcome: "holds" (nothing found within the budget) or "breaks".
+        outcome: "holds" (nothing found within the budget), "undefined" (the statement is
+            undefined on some instances and fails on none) or "breaks".
         examples: instances evaluated, shrinking included (>= 1).
         seconds: wall-clock seconds the search took.
-        counterexample: {"file", "replay", "summary"} for "breaks", else None.
+        counterexample: {"file", "replay", "summary"} for "breaks" (the shrunk failing
+            instance) and "undefined" (an instance where the statement is undefined), else None.
     """
 
     claim: str
@@ -179,7 +185,10 @@ def replay_command(paper: Paper, claim: Claim, file: str) -> str:
 def _summary(paper: Paper, instance: Mapping[str, np.ndarray], assumption_id: str,
              evaluation: Evaluation) -> str:
     figures = ", ".join(f"{k}={float(v):.4g}" for k, v in sorted(evaluation.figures.items()))
-    text = f"{paper.describe_instance(instance)}; {assumption_id} violated: the statement fails"
+    what = "the statement is undefined" if evaluation.undefined else "the statement fails"
+    text = f"{paper.describe_instance(instance)}; {assumption_id} violated: {what}"
+    if evaluation.reason:
+        text += f": {evaluation.reason}"
     return text + (f" ({figures})" if figures else "")
 
 
@@ -230,6 +239,7 @@ def probe(
     start = time.monotonic()
     deadline = start + seconds
     smallest_failing: list[Mapping[str, np.ndarray]] = []  # the shrinker only accepts smaller ones
+    undefined: list[Mapping[str, np.ndarray]] = []  # the first instance where the statement is undefined
 
     def fails(instance: Mapping[str, np.ndarray]) -> bool:
         nonlocal evaluated
@@ -243,6 +253,9 @@ def probe(
                 f"claim {claim.id!r} raised {type(error).__name__} on an instance violating "
                 f"{assumption_id!r}: {error}"
             ) from error
+        if result.undefined:
+            undefined[:] = undefined or [instance]
+            return False
         if not result.holds:
             smallest_failing[:] = [instance]
         return not result.holds
@@ -263,6 +276,9 @@ def probe(
     except _BudgetSpent:
         found = smallest_failing[0] if smallest_failing else None
     elapsed = round(time.monotonic() - start, 3)
+    outcome = "breaks"
+    if found is None and undefined:
+        found, outcome = undefined[0], "undefined"
     if found is None:
         return ProbeResult(claim.id, assumption_id, "holds", evaluated, elapsed, None)
 
@@ -277,10 +293,12 @@ def probe(
             f"claim {claim.id!r}: the counterexample saved to {target} cannot be replayed "
             f"({type(error).__name__}: {error}); does instance_arrays name every array it reads?"
         ) from error
-    if final.holds:
+    if final.holds or final.undefined != (outcome == "undefined"):
         raise ProbeEvaluationError(
-            f"claim {claim.id!r}: the counterexample saved to {target} holds when reloaded; "
-            "its evaluation depends on more than the saved arrays"
+            f"claim {claim.id!r}: the instance saved to {target} gives another outcome when reloaded "
+            f"({'holds' if final.holds else 'undefined' if final.undefined else 'fails'} instead of "
+            f"{'undefined' if outcome == 'undefined' else 'fails'}); its evaluation depends on more than "
+            "the saved arrays"
         )
     file = _display_path(target, root)
     counterexample = {
@@ -288,7 +306,7 @@ def probe(
         "replay": replay_command(paper, claim, file),
         "summary": _summary(paper, found, assumption_id, final),
     }
-    return ProbeResult(claim.id, assumption_id, "breaks", evaluated, elapsed, counterexample)
+    return ProbeResult(claim.id, assumption_id, outcome, evaluated, elapsed, counterexample)
 
 
 # The paper a forked probe worker uses (set in the parent just before the pool forks).

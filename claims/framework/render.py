@@ -236,7 +236,9 @@ def _probe_matrix(probes: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = [
         "Each claim with one of its assumptions violated (the others held) while Hypothesis "
         "searches for an instance where the statement fails. *holds*: nothing found in the "
-        "examples tried; *breaks*: the shrunk counterexample and the command that replays it "
+        "examples tried; *undefined*: on some instances the statement is undefined (a quantity it "
+        "uses does not exist off the assumption) and it fails on none: not a counterexample; "
+        "*breaks*: the shrunk counterexample and the command that replays it "
         "(exit 1). Rows stay until the pair is probed again.",
         "",
         "| claim | assumption violated | outcome | examples | seconds | counterexample |",
@@ -245,7 +247,7 @@ def _probe_matrix(probes: Sequence[Mapping[str, Any]]) -> list[str]:
     for p in probes:
         ce = p["counterexample"]
         evidence = (f"{_cell(ce['summary'], 160)}; `{ce['file']}`; replay: `{ce['replay']}`" if ce else "")
-        outcome = "**breaks**" if p["outcome"] == "breaks" else "holds"
+        outcome = {"breaks": "**breaks**", "undefined": "*undefined*"}.get(p["outcome"], p["outcome"])
         lines.append(f"| `{p['claim']}` | `{p['assumption']}` | {outcome} | {p['examples']} | "
                      f"{p['seconds']:.2f} | {evidence} |")
     return lines

@@ -9,7 +9,7 @@ The cross-field rules checked here:
 - an ``erratum`` has a correction;
 - only an erratum, refuted or gap claim has a severity, always with a root cause listed in
   ``root_causes``;
-- a probe row has a counterexample exactly when its outcome is ``breaks``;
+- a probe row has a counterexample exactly when its outcome is ``breaks`` or ``undefined``;
 - every top-level key besides the schema's is one of the paper's report sections, and each
   of its rows passes the section's ``validate``.
 
@@ -66,8 +66,9 @@ def validate_report(report: Any, sections: Sequence[ReportSection] = ()) -> None
             raise ReportSchemaError(f"claims[{i}] ({claim['id']}): root cause {claim['root_cause']!r} "
                                     "is not in root_causes")
     for i, probe in enumerate(report["probes"]):
-        if (probe["outcome"] == "breaks") != (probe["counterexample"] is not None):
-            raise ReportSchemaError(f"probes[{i}]: a counterexample goes with 'breaks' and only with it")
+        if (probe["outcome"] != "holds") != (probe["counterexample"] is not None):
+            raise ReportSchemaError(f"probes[{i}]: a counterexample (or undefined instance) goes with "
+                                    "'breaks' and 'undefined' and only with them")
     by_key: Mapping[str, ReportSection] = {s.key: s for s in sections}
     for key in set(report) - set(schema()["properties"]):
         section = by_key.get(key)
