@@ -25,6 +25,8 @@ from models.two_layer_relu.result import (
 )
 
 LOSSES = ("linear", "logistic")
+# The options each solver takes (the linear-loss flow is exact: no tolerances).
+OPTIONS = {"linear": ("max_events",), "logistic": ("rtol", "atol", "max_events")}
 
 
 def gradient_flow(X, y, W0, v0, t_end: float, *, loss: str = "linear", **options) -> FlowResult:
@@ -35,8 +37,16 @@ def gradient_flow(X, y, W0, v0, t_end: float, *, loss: str = "linear", **options
         t_end: horizon, >= 0.
         loss: "linear" (l(u) = -u, exact event-driven solution, eqs (18)-(19)) or
             "logistic" (l(u) = log(1 + e^{-u}), scipy DOP853 with event location).
-        options: passed to the solver (e.g. max_events; rtol/atol for "logistic").
+        options: passed to the solver: ``OPTIONS[loss]`` (max_events; rtol, atol
+            for "logistic"); any other raises FlowInputError naming it.
     """
+    if loss not in LOSSES:
+        raise FlowInputError(f"loss must be one of {LOSSES}; got {loss!r}")
+    unknown = sorted(set(options) - set(OPTIONS[loss]))
+    if unknown:
+        hint = " (the linear-loss flow is exact: it takes no tolerances)" if loss == "linear" else ""
+        raise FlowInputError(f"option(s) {', '.join(unknown)} do not apply to loss={loss!r}{hint}; "
+                             f"it takes {', '.join(OPTIONS[loss])}")
     if loss == "linear":
         return linear_loss_flow(X, y, W0, v0, t_end, **options)
     if loss == "logistic":
@@ -48,5 +58,5 @@ def gradient_flow(X, y, W0, v0, t_end: float, *, loss: str = "linear", **options
 
 __all__ = [
     "gradient_flow", "linear_loss_flow", "FlowResult", "Event", "Segment", "FlowInputError",
-    "STATUS_OK", "STATUS_SLIDING", "STATUS_MAX_EVENTS", "STATUS_FAILED", "LOSSES",
+    "STATUS_OK", "STATUS_SLIDING", "STATUS_MAX_EVENTS", "STATUS_FAILED", "LOSSES", "OPTIONS",
 ]

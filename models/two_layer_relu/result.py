@@ -138,8 +138,12 @@ class FlowResult:
                 break
         return chosen
 
-    def unit_state_at(self, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(W_unit (h, d), v_unit (h,), log_norm (h,)) at time t in [0, t_end]."""
+    def unit_state_at(self, t) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(W_unit (h, d), v_unit (h,), log_norm (h,)) at time t in [0, t_end]; for an array of
+        times (k,), the same with a leading axis: (k, h, d), (k, h), (k, h)."""
+        if np.ndim(t) > 0:
+            states = [self.unit_state_at(float(s)) for s in np.ravel(t)]
+            return tuple(np.stack([state[i] for state in states]) for i in range(3))
         h, d = len(self.segments), self.X.shape[1]
         units, logs = np.empty((h, d + 1)), np.empty(h)
         for j in range(h):
@@ -150,39 +154,51 @@ class FlowResult:
                 units[j], logs[j] = seg.propagate(t - seg.start)
         return units[:, :d], units[:, d], logs
 
-    def state_at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
-        """(W (h, d), v (h,)) at time t (inf where the value overflows)."""
+    def state_at(self, t) -> tuple[np.ndarray, np.ndarray]:
+        """(W (h, d), v (h,)) at time t (inf where the value overflows); for an array of times
+        (k,): (k, h, d), (k, h)."""
         W_unit, v_unit, logs = self.unit_state_at(t)
         with np.errstate(over="ignore"):
             scale = np.exp(logs)
-        return W_unit * scale[:, None], v_unit * scale
+        return W_unit * scale[..., None], v_unit * scale
 
-    def activation_pattern(self, t: float) -> np.ndarray:
-        """(h, n) bool: which samples each neuron's segment at time t treats as active.
+    def activation_pattern(self, t) -> np.ndarray:
+        """(h, n) bool: which samples each neuron's segment at time t treats as active; (k, h, n)
+        for an array of times (k,).
 
         At an event time the pattern *after* the event is returned.
         """
+        if np.ndim(t) > 0:
+            return np.stack([self.activation_pattern(float(s)) for s in np.ravel(t)])
         return np.stack([self._segment(j, t).active for j in range(len(self.segments))])
 
     def final_cones(self) -> np.ndarray:
-        """(h,) labels "S+", "S-", "dead" or "other" of each neuron's final active set."""
+        """(h,) labels of each neuron's final active set: "S+", "S-", "dead" (no sample active,
+        every pre-activation < 0: the open cone S_dead), "boundary" (no sample active but some
+        pre-activation = 0: frozen on the boundary of S_dead, outside the open cone; same
+        tolerance as models.alignment_bounds.cone_of_state), "origin" or "other"."""
+        from models.alignment_bounds import cone_of_state  # that module imports this package
+
         positive, negative = self.y > 0, self.y < 0
+        W_end = None
         labels = []
-        for segs in self.segments:
+        for j, segs in enumerate(self.segments):
             active = segs[-1].active
             if np.array_equal(active, positive):
                 labels.append("S+")
             elif np.array_equal(active, negative):
                 labels.append("S-")
             elif not active.any():
-                labels.append("dead")
+                if W_end is None:
+                    W_end = self.unit_state_at(self.t_end)[0]
+                labels.append(cone_of_state(W_end[j], self.X, self.y))  # "dead", "boundary" or "origin"
             else:
                 labels.append("other")
         return np.array(labels)
 
     def cone_entry_times(self) -> np.ndarray:
         """(h,) time each neuron enters its final cone for good (start of its last segment);
-        nan for a neuron whose final active set is not S_+, S_- or dead."""
+        nan for a neuron whose final active set is neither S_+, S_- nor empty (dead, boundary)."""
         times = np.array([segs[-1].start for segs in self.segments], dtype=np.float64)
         times[self.final_cones() == "other"] = np.nan
         return times
