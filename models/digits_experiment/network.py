@@ -28,6 +28,7 @@ import math
 import torch
 
 from models.digits_experiment.config import ExperimentConfig
+from models.digits_experiment.losses import loss_value  # noqa: F401  (re-exported: the model's loss)
 
 BatchStatistics = list[tuple[torch.Tensor, torch.Tensor]]  # per hidden layer: mean (width,), var (width,)
 
@@ -137,10 +138,3 @@ class DigitsMLP(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Training-mode outputs (n,): batch statistics, running averages not touched."""
         return self.head(self.features(x)[0])
-
-
-def loss_value(f: torch.Tensor, y: torch.Tensor, config: ExperimentConfig) -> torch.Tensor:
-    """Eq. (1): sum (or mean) of l(y_i f(x_i)), l(u) = -u (linear) or log(1 + e^{-u}) (logistic)."""
-    margins = y * f  # (n,)
-    per_sample = -margins if config.loss == "linear" else torch.nn.functional.softplus(-margins)
-    return per_sample.sum() if config.loss_reduction == "sum" else per_sample.mean()

@@ -1,6 +1,7 @@
 """Full-batch gradient descent on the Appendix B.2 network, recording accuracy and NC metrics.
 
-One run = one arm (a loss) and one seed. Training is float32 (the paper's setting); every
+One run = one arm (a loss) and one seed, on the CPU or a GPU (``device``; the initial draw is
+made on the CPU, so every device starts from the same weights). Training is float32; every
 metric is computed in float64 from the float32 features (models/nc_metrics.py):
 
     test_accuracy   fraction of test images with sign(f(x)) = y (f = 0 counts as an error)
@@ -28,7 +29,8 @@ import torch
 
 from models.digits_experiment.config import ExperimentConfig
 from models.digits_experiment.data import DigitsData
-from models.digits_experiment.network import DigitsMLP, loss_value
+from models.digits_experiment.losses import loss_value
+from models.digits_experiment.network import DigitsMLP
 from models.nc_metrics import MetricInputError, binary_metrics
 
 METRICS = ("test_accuracy", "train_accuracy", "nc1", "nc2", "nc3", "trace_ratio", "loss")
@@ -103,8 +105,8 @@ def evaluate(model: DigitsMLP, data: DigitsData, X: torch.Tensor, y: torch.Tenso
         # The training loss uses batch statistics; with eval_statistics="train" that is f itself.
         "loss": float(loss_value(f if cfg.eval_statistics == "train" else model(X), y, cfg)),
     }
-    H64 = H.double().numpy()  # (n, width) features, metrics in float64
-    v64 = model.output_weight().double().numpy()  # (width,)
+    H64 = H.double().cpu().numpy()  # (n, width) features, metrics in float64
+    v64 = model.output_weight().double().cpu().numpy()  # (width,)
     if not (np.all(np.isfinite(H64)) and np.all(np.isfinite(v64))):
         return values | {name: np.nan for name in ("nc1", "nc2", "nc3", "trace_ratio")}
     try:
@@ -116,17 +118,34 @@ def evaluate(model: DigitsMLP, data: DigitsData, X: torch.Tensor, y: torch.Tenso
     return values
 
 
-def train(config: ExperimentConfig, data: DigitsData, seed: int, *, threads: int = 1) -> History:
+def resolve_device(device: str) -> torch.device:
+    """"cpu", "cuda" (or "cuda:N"), or "auto" (a GPU when torch sees one, else the CPU)."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]'; got {device!r}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but torch sees no GPU (use 'cpu' or 'auto')")
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]'; got {device!r}")
+    return resolved
+
+
+def train(config: ExperimentConfig, data: DigitsData, seed: int, *, threads: int = 1,
+          device: str = "cpu") -> History:
     """Train one arm from the seed's near-zero initialisation; record at ``config.record_steps()``."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+    where = resolve_device(device)
     with _threads(threads):
         generator = torch.Generator().manual_seed(int(seed))
-        model = DigitsMLP(data.d, config, generator)
-        X = torch.tensor(data.X_train, dtype=torch.float32)
-        y = torch.tensor(data.y_train, dtype=torch.float32)
-        X_test = torch.tensor(data.X_test, dtype=torch.float32)
-        y_test = torch.tensor(data.y_test, dtype=torch.float32)
+        model = DigitsMLP(data.d, config, generator).to(where)
+        X = torch.tensor(data.X_train, dtype=torch.float32, device=where)
+        y = torch.tensor(data.y_train, dtype=torch.float32, device=where)
+        X_test = torch.tensor(data.X_test, dtype=torch.float32, device=where)
+        y_test = torch.tensor(data.y_test, dtype=torch.float32, device=where)
         record_steps = config.record_steps()
         records = {name: np.full(len(record_steps), np.nan) for name in METRICS}
         status, nonfinite_step = STATUS_OK, None
