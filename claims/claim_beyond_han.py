@@ -361,12 +361,12 @@ def test_term_b_symbolic():
     """Printed conjecture, sympy, n = 2, d = 1 (one sample per class): with h_+- = +-a(t) + c_+-, v(t) = V e^{rt} and
     a(t) = A e^{rt}, two points are interpolated by the least-squares fit, so (B) = ((P - y)^2 summed)/4, whose
     limit of (B) e^{-4rt} is 2 (A V)^2/4 > 0: (B) grows like e^{4rt} and does not fall."""
-    t, r, A, V = sp.symbols("t r A V", positive=True)
+    E, A, V = sp.symbols("E A V", positive=True)  # E = e^{rt}
     c1, c2, b = sp.symbols("c1 c2 b", real=True)
-    a, v = A * sp.exp(r * t), V * sp.exp(r * t)
+    a, v = A * E, V * E
     P = sp.Matrix([v * (a + c1) + b, v * (-a + c2) + b])
     term_b = ((P[0] - 1) ** 2 + (P[1] + 1) ** 2) / 4  # 1/(2n) ||P - P_LS||^2 with P_LS = y (n = 2 points, with a bias)
-    limit = sp.limit(sp.expand(term_b * sp.exp(-4 * r * t)), t, sp.oo)
+    limit = sp.limit(sp.expand(term_b / E**4), E, sp.oo)
     assert_sympy_zero(limit - A**2 * V**2 / 2, "lim (B) e^{-4rt} - (AV)^2/2")
     assert_sympy_zero(limit, "lim (B) e^{-4rt} (the conjecture needs (B) -> 0)")
 
@@ -384,14 +384,15 @@ def test_term_b_negative_control():
 # ---------------------------------------------------------------------------------------
 @pytest.mark.claim(CENTRAL.id, kind="symbolic")
 def test_central_symbolic():
-    """sympy, n = 2, d = 1: P_LS = y, so B_rel = 1 - (P.y)^2/(|P|^2 |y|^2) and lim B_rel e^{2rt} is finite: B_rel = O(e^{-2rt})."""
-    t, r, A, V = sp.symbols("t r A V", positive=True)
+    """sympy, n = 2, d = 1: P_LS = y, so B_rel = 1 - (P.y)^2/(|P|^2 |y|^2); with E = e^{rt}, lim_{E -> oo} B_rel E^2 is
+    finite: B_rel = O(e^{-2rt})."""
+    E, A, V = sp.symbols("E A V", positive=True)
     c1, c2, b = sp.symbols("c1 c2 b", real=True)
-    a, v = A * sp.exp(r * t), V * sp.exp(r * t)
+    a, v = A * E, V * E
     P = sp.Matrix([v * (a + c1) + b, v * (-a + c2) + b])
     yv = sp.Matrix([1, -1])
-    b_rel = 1 - P.dot(yv) ** 2 / (P.dot(P) * 2)
-    limit = sp.limit(sp.together(b_rel) * sp.exp(2 * r * t), t, sp.oo)
+    b_rel = sp.cancel(sp.together((1 - P.dot(yv) ** 2 / (P.dot(P) * 2)) * E**2))
+    limit = sp.limit(b_rel, E, sp.oo)
     assert_sympy_zero(limit - (c1 + c2) ** 2 / (4 * A**2), "lim B_rel e^{2rt} - (c_+ + c_-)^2/(4 A^2)")
 
 
