@@ -39,7 +39,6 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
-import torch
 from hypothesis import strategies as st
 
 from claims.assumptions import instances
@@ -61,6 +60,8 @@ GRAD_RTOL = 1e-12
 # ---------------------------------------------------------------------------------------
 def loss_gradient_w(X, y, W, v) -> np.ndarray:
     """dL/dW (h, d) of the linear loss (18) by torch autograd in float64 (relu'(0) = 0)."""
+    import torch  # here, not at module level: listing or checking a claim must not load torch
+
     Wt = torch.tensor(W, dtype=torch.float64, requires_grad=True)
     loss = -(torch.tensor(y) * (torch.relu(torch.tensor(X) @ Wt.T) @ torch.tensor(v))).sum()
     loss.backward()
