@@ -383,7 +383,9 @@ def test_family_random_starts(record_property):
 
 @pytest.mark.claim(FAMILY.id, kind="numerical")
 def test_family_reference_is_second_order_stationary(record_property):
-    """The best NC configuration of each loss is a critical point of the full objective with a PSD Hessian
+    """The best NC configuration of each loss is a second-order critical point of the full objective.
+
+    The best NC configuration of each loss is a critical point of the full objective with a PSD Hessian
     (torch autograd) and nonzero features, below the zero configuration's value."""
     for loss in FAMILY_LOSSES:
         ref = family_reference(loss)
@@ -403,7 +405,9 @@ def test_family_reference_is_second_order_stationary(record_property):
 
 @pytest.mark.negative_control(FAMILY.id)
 def test_family_negative_control():
-    """Broken variants: L-BFGS stopped after 2 iterations, and the linear loss in place of CE (diverges at
+    """Broken variants: L-BFGS stopped after 2 iterations, and the linear loss in place of CE.
+
+    Broken variants: L-BFGS stopped after 2 iterations, and the linear loss in place of CE (diverges at
     this decay); the claim's evaluation accepts CE from the same start and rejects both."""
     start = family_starts(1, seed=7)
     assert family_reaches_nc("ce", start).holds
@@ -426,7 +430,9 @@ def test_linear_nc_printed_search(record_property):
 
 @pytest.mark.claim(LINEAR_NC.id, kind="symbolic", form="printed")
 def test_linear_nc_printed_symbolic():
-    """Printed, sympy (n = 2, d = 1): for lam_v lam_h > n the Hessian is positive definite, so the stationary
+    """Printed, sympy: above lam_v lam_h = n the only minimiser is v = H = 0, where the class means coincide.
+
+    Printed, sympy (n = 2, d = 1): for lam_v lam_h > n the Hessian is positive definite, so the stationary
     point v = h = 0 is the only minimiser, and there the two class means coincide (not NC)."""
     lam_v, lam_h = sp.symbols("lambda_v lambda_h", positive=True)
     v, h1, h2 = sp.symbols("v h1 h2", real=True)
@@ -444,7 +450,9 @@ def test_linear_nc_printed_symbolic():
 
 @pytest.mark.claim(LINEAR_NC.id, kind="empirical", form="printed")
 def test_linear_nc_printed_random_starts(record_property):
-    """Printed, K = 3: seeded L-BFGS starts under the K-class linear loss at small, large and threshold decay:
+    """Printed, K = 3: seeded L-BFGS starts of the K-class linear loss end outside NC (diverge, 0, non-ETF).
+
+    Printed, K = 3: seeded L-BFGS starts under the K-class linear loss at small, large and threshold decay:
     how many end at an NC configuration (they diverge, reach 0, or reach non-ETF class means)."""
     runs = linear_kclass_runs()
     reached = sum(kclass_nc(sol) for _, sol in runs)
@@ -456,7 +464,9 @@ def test_linear_nc_printed_random_starts(record_property):
 
 @pytest.mark.negative_control(LINEAR_NC.id)
 def test_linear_nc_negative_control():
-    """Broken instance: the zero configuration at the threshold lam_v lam_h = n (a global minimiser, not NC),
+    """Broken instance: the zero configuration at lam_v lam_h = n, rejected; the collapsed minimiser accepted.
+
+    Broken instance: the zero configuration at the threshold lam_v lam_h = n (a global minimiser, not NC),
     which the evaluation rejects; it accepts the collapsed minimiser h_i = y_i v/lam_h, v != 0, of the same G."""
     y = np.array([1.0, 1.0, -1.0])
     decay = np.array([3.0, 1.0, 1.0])  # lam_v lam_h = 3 = n
@@ -470,7 +480,9 @@ def test_linear_nc_negative_control():
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.claim(MINIMISERS.id, kind="symbolic")
 def test_minimisers_binary_symbolic():
-    """Binary, sympy (n = 3, d = 2, symbolic decays): G equals its completed square, and the Hessian's
+    """Binary, sympy: G equals its completed square; the Hessian's characteristic polynomial in closed form.
+
+    Binary, sympy (n = 3, d = 2, symbolic decays): G equals its completed square, and the Hessian's
     characteristic polynomial is (lam_h - mu)^{n-1} ((lam_v - mu)(lam_h - mu) - n) per coordinate (d = 1)."""
     lam_v, lam_h, lam_b = sp.symbols("lambda_v lambda_h lambda_b", positive=True)
     ys = [1, 1, -1]
@@ -495,7 +507,9 @@ def test_minimisers_binary_symbolic():
 
 @pytest.mark.claim(MINIMISERS.id, kind="symbolic")
 def test_minimisers_kclass_threshold_symbolic():
-    """K = 3, N = 2, d = 1, sympy: at lam_w lam_h = 1/(K n), H = Y M, W = M/(K lam_w) with any centred M
+    """K = 3, sympy: at the threshold, H = Y M, W = M/(K lam_w) is a minimiser (value 0, gradient 0) for any centred M.
+
+    K = 3, N = 2, d = 1, sympy: at lam_w lam_h = 1/(K n), H = Y M, W = M/(K lam_w) with any centred M
     (symbolic, non-ETF included) has value 0 and gradient 0 under the K-class linear loss."""
     K, N, d = 3, 2, 1
     n = K * N
@@ -520,7 +534,9 @@ def test_minimisers_kclass_threshold_symbolic():
 
 @pytest.mark.claim(MINIMISERS.id, kind="numerical")
 def test_minimisers_kclass_numerical(record_property, claims_report_dir):
-    """K = 3: the hand-assembled Hessian equals torch's; L-BFGS from seeded starts diverges below the threshold,
+    """K = 3: Hessian equals torch's; L-BFGS diverges below, reaches 0 above, a non-ETF collapse at the threshold.
+
+    K = 3: the hand-assembled Hessian equals torch's; L-BFGS from seeded starts diverges below the threshold,
     reaches W = H = 0 above it and a collapsed, self-dual, non-ETF point at it (counted); figure of the regimes."""
     decay = LINEAR_DECAYS["threshold"]
     n, K, d = FAMILY_LABELS.size, FAMILY_K, FAMILY_D
@@ -578,7 +594,9 @@ def _regime_figure(report_dir) -> None:
 
 @pytest.mark.claim(MINIMISERS.id, kind="property")
 def test_minimisers_binary_property(record_property):
-    """Generated binary instances (every regime, thresholds exact, class sizes free): the closed-form regime
+    """Generated binary instances: closed-form regime and minimiser agree with the Hessian and the gradient.
+
+    Generated binary instances (every regime, thresholds exact, class sizes free): the closed-form regime
     equals the Hessian's, the closed-form minimiser is stationary at the closed-form value, and below the
     threshold G falls without bound."""
     property_check(record_property, binary_instances(), lambda inst: require(
@@ -587,7 +605,9 @@ def test_minimisers_binary_property(record_property):
 
 @pytest.mark.negative_control(MINIMISERS.id)
 def test_minimisers_negative_control():
-    """Broken variant: the threshold max(n_+, n_-) (per-class counting) in place of n, at n = 4 with classes
+    """Broken variant: the threshold max(n_+, n_-) in place of n, rejected; the closed form accepted.
+
+    Broken variant: the threshold max(n_+, n_-) (per-class counting) in place of n, at n = 4 with classes
     3 + 1 and lam_v lam_h = 3.5; the evaluation accepts the closed form there and rejects the broken one."""
     inst = {"y": np.array([1.0, 1.0, 1.0, -1.0]), "decay": np.array([3.5, 1.0, 1.0]), "d": np.array(2.0)}
     assert evaluate_regime(inst).holds

@@ -29,6 +29,19 @@ ROOT_CAUSES: tuple[RootCause, ...] = (
             "Repair: a norm constraint instead of a penalty (Appendix C.2), where the minimisers are complete NC "
             "(for K >= 4 the class means again need not form an ETF, see the multi-class claims)."),
     ),
+    RootCause(
+        id="fixed-norms-in-one-dimension",
+        title="With d = 1 the fixed-norm constraint set is finite",
+        severity="scope",
+        explanation=(
+            "Weight normalisation fixes ||v|| = ||h_i|| = 1. For d >= 2 that product of spheres is connected, and "
+            "the linear loss on it is strict saddle: critical points h_i = s_i y_i v, global iff every s_i = +1, "
+            "and a misaligned feature (s_j = -1) is a direction of curvature -1 on its sphere. For d = 1 each "
+            "sphere is {-1, +1}: the constraint set is 2^(n+1) isolated points, all critical, and every "
+            "misaligned one is a spurious local minimum (a sign cannot change continuously). Repair: d >= 2, or "
+            "the balls of (15) as printed, where a misaligned feature can shrink through the interior and the "
+            "landscape is strict saddle for every d."),
+    ),
 )
 
 FINDINGS: dict[str, Finding] = {
@@ -40,15 +53,30 @@ FINDINGS: dict[str, Finding] = {
         "K = 3 L-BFGS runs diverge, reach 0, or reach non-ETF class means, none reaching NC.",
         "linear-loss-quadratic-under-decay",
     ),
+    "zhou-landscape-sphere": Finding(
+        "scope",
+        "Holds once d >= 2 (a feature dimension of at least two, which any UFM with two separated classes and a "
+        "rotation to spare has): Riemannian Newton from random starts and every sign pattern give global minima "
+        "or saddles of curvature <= -1. Fails only for d = 1, where the spheres are two-point sets; the ball model "
+        "(15) has no such exception.",
+        "fixed-norms-in-one-dimension",
+    ),
 }
 
 MAIN_RESULTS: tuple[MainResult, ...] = (
     MainResult("Beyond the paper: the linear loss under weight decay, against CE, LS, FL and MSE (Zhou et al. 2022)",
                ("zhou-wd-family-nc", "zhou-wd-linear-loss-nc", "zhou-wd-linear-minimisers")),
+    MainResult("Beyond the paper: the landscape of the norm-constrained UFM under the linear loss is strict saddle "
+               "(Zhou et al. 2022, Appendix C.2)",
+               ("zhou-landscape-ball", "zhou-landscape-sphere")),
 )
 
-DEPENDS_ON: dict[str, tuple[str, ...]] = {}
+DEPENDS_ON: dict[str, tuple[str, ...]] = {
+    # The critical points of (15) are read off the KKT conditions (17) (in their corrected form).
+    "zhou-landscape-ball": ("eq-17-minimiser",),
+}
 
 CLAIM_ORDER: tuple[str, ...] = (
     "zhou-wd-family-nc", "zhou-wd-linear-loss-nc", "zhou-wd-linear-minimisers",
+    "zhou-landscape-ball", "zhou-landscape-sphere",
 )

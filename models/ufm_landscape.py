@@ -336,7 +336,7 @@ class KKTSolve:
 
 
 def find_ball_critical_point(H0, v0, y) -> KKTSolve:
-    """Solve x = Proj(x - grad f(x)) from (H0, v0) by scipy's least_squares (trust-region reflective,
+    """Solve x = Proj(x - grad f(x)) from (H0, v0) by scipy's least_squares (Levenberg-Marquardt,
     finite-difference Jacobian), then project the end point onto the balls.
 
     The fixed-point residual vanishes exactly at the KKT points, minima and saddles alike, so
@@ -351,7 +351,10 @@ def find_ball_critical_point(H0, v0, y) -> KKTSolve:
         G = euclidean_gradient(H, v, y).reshape(n + 1, d)
         return (X - _project_rows_to_ball(X - G)).ravel()
 
-    result = least_squares(residual, _blocks(H0, v0).ravel(), xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=2000)
+    # The residual is only piecewise smooth (the projection), so some starts stall at a nonzero
+    # residual (measured: about half); the caller checks ``residual``.
+    result = least_squares(residual, _blocks(H0, v0).ravel(), method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15,
+                           max_nfev=2000)
     X = _project_rows_to_ball(result.x.reshape(n + 1, d))
     H, v = X[1:], X[0]
     return KKTSolve(H=H, v=v, residual=ball_kkt_residual(H, v, y))
