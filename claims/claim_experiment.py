@@ -54,11 +54,12 @@ speed-up is the normalisation's as much as the loss's (root cause
 ``experiment-normalisation-confound``). Every finite arm reaches 100% training accuracy (TPT) by
 step 45; final test accuracies are 0.99 +- 0.005 for every finite arm.
 
-Cost. ``ci``: 140 runs of 100 steps, about 55 s on one core (cached per run under the report
-folder, keyed by the run's settings, seed, data and code: a second run reads the cache in about
-a second). ``thorough``: 20 seeds x 2 replicates x 1000 steps and every setting of grid.SETTINGS,
-about 760 runs of ~3.2 s, ~45 minutes on one core (measured per run; the B.2 grid with the
-all-normalised setting, 280 runs, was run in full).
+Cost. ``ci``: 140 runs of 100 steps, about 52 CPU seconds on one core (cached per run under the
+report folder, keyed by the run's settings, seed, data and code: a second run reads the cache in
+about 3 s). ``thorough``: 20 seeds x 2 replicates x 1000 steps and every setting of
+grid.SETTINGS, 880 runs of 2.1-2.4 s each (measured uncontended, single thread), about 34 minutes
+on one core: an estimate from the measured time per run; the thorough grid has not been run to
+the end, so its ``EXPECTED`` verdicts are the ci grid's until its first full run records them.
 
 References:
     Section 4; Figure 1; Abstract; Appendix B.1-B.3; Section 3 ("linear loss automatically
@@ -100,9 +101,9 @@ SIMILAR_ACCURACY = 0.02
 EXPECTED = {
     "ci": {"accuracy": "inconclusive", "nc1": "inconclusive", "nc2": "verified", "nc3": "verified",
            "similar": "verified", "abstract-logistic": "inconclusive", "abstract-others": "inconclusive"},
-    "thorough": {"accuracy": "verified", "nc1": "inconclusive", "nc2": "verified", "nc3": "verified",
-                 "similar": "verified", "abstract-logistic": "inconclusive", "abstract-others": "verified"},
 }
+# Not yet run to the end (module docstring, Cost): the ci verdicts until the first full run.
+EXPECTED["thorough"] = dict(EXPECTED["ci"])
 EXPECTED["dev"] = EXPECTED["ci"]
 TO_CLAIM = {"reproduced": "verified", "refuted": "refuted", "not reproduced": "inconclusive",
             "inconclusive": "inconclusive"}

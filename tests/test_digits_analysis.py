@@ -1,7 +1,9 @@
-"""Times to final accuracy and NC thresholds, and the paired sign test, on hand-made records.
+"""Times to final accuracy and NC thresholds, the paired two-sided sign test, its interval, and
+Holm's adjustment, on hand-made records.
 
-Reference for the p-values: the exact binomial tail, P(Bin(5, 1/2) >= 5) = 1/32 and
-P(Bin(6, 1/2) >= 5) = 7/64, computed by hand.
+References for the numbers: the exact binomial tail by hand, 2 P(Bin(10, 1/2) >= 10) = 2/1024,
+2 P(Bin(6, 1/2) >= 5) = 14/64; Holm (1979)'s step-down rule applied by hand to four p-values; the
+sign-test interval for n = 10 at 95%: P(Bin(10, 1/2) <= 1) = 11/1024 <= 0.025 < 56/1024, so k = 2.
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from models.digits_experiment.analysis import compare, time_to_final_accuracy, time_to_threshold
+from models.digits_experiment.analysis import (adjust_family, compare, holm, sign_test_interval,
+                                               time_to_final_accuracy, time_to_threshold)
 
 STEPS = np.array([0, 1, 2, 3, 10, 20])
 
@@ -35,17 +40,64 @@ def test_time_to_threshold():
 
 
 def test_sign_test_decisions():
-    faster = compare([1, 2, 3, 4, 5], [2, 3, 4, 5, 6])
-    assert faster.verdict == "holds" and faster.p_linear == pytest.approx(1 / 32)
-    assert faster.linear_faster == 5 and faster.ties == 0
-    slower = compare([2, 3, 4, 5, 6], [1, 2, 3, 4, 5])
-    assert slower.verdict == "refuted" and slower.p_logistic == pytest.approx(1 / 32)
+    faster = compare([1] * 10, [2] * 10)
+    assert faster.decision == "holds" and faster.p_value == pytest.approx(2 / 1024)
+    assert faster.linear_faster == 10 and faster.ties == 0 and faster.effect == 1.0
+    slower = compare([2] * 10, [1] * 10)
+    assert slower.decision == "fails" and slower.p_value == pytest.approx(2 / 1024) and slower.effect == -1.0
     mixed = compare([1, 1, 1, 1, 1, 9], [2, 2, 2, 2, 2, 2])
-    assert mixed.verdict == "inconclusive" and mixed.p_linear == pytest.approx(7 / 64)
+    assert mixed.decision == "inconclusive" and mixed.p_value == pytest.approx(14 / 64)
     ties = compare([math.inf, 3, 3], [math.inf, 3, 3])
-    assert ties.verdict == "inconclusive" and ties.ties == 3 and ties.p_linear == 1.0
-    censored = compare([1, 1, 1, 1, 1], [math.inf] * 5)  # the logistic arm never gets there
-    assert censored.verdict == "holds" and censored.median("logistic") == math.inf
+    assert ties.decision == "inconclusive" and ties.ties == 3 and ties.p_value == 1.0
+    censored = compare([1] * 10, [math.inf] * 10, horizon=100)  # the other arm never gets there
+    assert censored.decision == "holds" and censored.median("other") == math.inf
+    assert censored.effect == 100.0  # not reached counts as horizon + 1 = 101 steps
+
+
+def test_inconclusive_says_why():
+    two = compare([1, 2], [2, 3])
+    assert two.decision == "inconclusive"
+    assert "smallest two-sided sign-test p-value is 0.5 > alpha 0.05" in two.reason
+    decided = compare([1] * 10, [2] * 10)
+    assert "<= alpha 0.05" in decided.reason and "10 seeds" in decided.reason
+
+
+def test_holm_by_hand():
+    # Sorted 0.005, 0.01, 0.03, 0.04: 4 x 0.005 = 0.02, 3 x 0.01 = 0.03, 2 x 0.03 = 0.06, max(0.06, 0.04) = 0.06.
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+    with pytest.raises(ValueError, match="pvalues"):
+        holm([0.1, 1.5])
+
+
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
+def test_holm_properties(p):
+    """Adjusted >= raw, <= 1, monotone in the raw order, and no larger than Bonferroni."""
+    adjusted = holm(p)
+    for raw, adj in zip(p, adjusted):
+        assert raw <= adj <= min(1.0, len(p) * raw) + 1e-15  # 1e-15: one rounding of m * p
+    order = np.argsort(p, kind="stable")
+    assert all(adjusted[order[i]] <= adjusted[order[i + 1]] for i in range(len(p) - 1))
+
+
+def test_family_adjustment_changes_the_decision():
+    alone = compare([1] * 10, [2] * 10)
+    family = adjust_family([alone] * 30)  # 30 x 2/1024 > 0.05
+    assert alone.decision == "holds" and family[0].decision == "inconclusive" and family[0].family_size == 30
+    assert "Holm-adjusted over 30 comparisons" in family[0].reason
+
+
+def test_sign_test_interval():
+    assert sign_test_interval(range(10)) == (1.0, 8.0)  # [d_(2), d_(9)]
+    assert sign_test_interval(range(5)) == (None, None)  # 2 / 32 > 0.05: no bounded 95% interval
+    with pytest.raises(ValueError, match="level"):
+        sign_test_interval([1, 2], level=1.0)
+
+
+@given(st.lists(st.integers(-50, 50), min_size=6, max_size=40))
+def test_interval_contains_the_median(d):
+    low, high = sign_test_interval(d)
+    assert low <= float(np.median(d)) <= high
 
 
 @pytest.mark.parametrize(("a", "b", "message"), [

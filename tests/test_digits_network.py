@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from models.digits_experiment.config import ExperimentConfig
-from models.digits_experiment.network import DigitsMLP, loss_value
+from models.digits_experiment.losses import loss_value
+from models.digits_experiment.network import DigitsMLP
 from models.digits_experiment.train import gd_step
 
 # 1e-10 relative: float64 forward/backward of a 3-layer net on 12 samples differs from the
@@ -109,7 +110,7 @@ SETTINGS = [
     dict(loss="logistic", loss_reduction="mean", output_bias=True),
     dict(loss="linear", bn_affine=False, hidden_layers=3),
     dict(loss="linear", weight_norm="reparametrisation"),
-    dict(loss="logistic", logistic_weight_norm=True, weight_norm="reparametrisation", output_bias=True),
+    dict(loss="logistic", compared_weight_norm=True, weight_norm="reparametrisation", output_bias=True),
 ]
 
 
@@ -150,7 +151,7 @@ def test_gradcheck_finite_differences():
     """torch.autograd.gradcheck: central differences (eps 1e-6) against autograd, float64."""
     X, y = small_problem(2, n=8, d=3)
     cfg = ExperimentConfig(width=4, init_scale=1.0, loss="logistic", weight_norm="reparametrisation",
-                           logistic_weight_norm=True)
+                           compared_weight_norm=True)
     model = make_model(cfg, 3)
     params = list(model.parameters())
     Xt, yt = torch.tensor(X), torch.tensor(y)

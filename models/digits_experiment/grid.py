@@ -25,10 +25,10 @@ Grids (time: CPU seconds on one core of the machine that wrote this, ~2.8 ms per
 the 784-32-32-1 network on 800 images, ~3.3 ms per recorded evaluation):
 
     ci         10 seeds x 2 replicates (base seeds 0, 1000), 100 steps, 5 arms; sensitivity:
-               every arm weight-normalised (4 arms, first replicate). 140 runs, ~55 s.
+               every arm weight-normalised (4 arms, first replicate). 140 runs, ~52 s.
     thorough   20 seeds x 2 replicates, 1000 steps, 5 arms; sensitivity: every open choice of
-               SETTINGS (first replicate). 200 + 7 x 80 or 100 runs of ~3.2 s, ~45 min (estimated
-               from the measured time per run; see the module docstring of claims/claim_experiment.py).
+               SETTINGS (first replicate). 880 runs of 2.1-2.4 s, ~34 min (estimated from the
+               measured time per 1000-step run; not yet run to the end).
 
 References:
     Section 4; Figure 1; Appendix B.1-B.3.

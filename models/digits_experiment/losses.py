@@ -10,7 +10,7 @@ With outputs f (n,), labels y in {-1, +1} (n,), margins u = y f and targets t = 
                                                                                         (Zhou et al. 2022)
     focal             (1 - p)^gamma * log(1 + e^{-u}),  p = sigmoid(u)  the probability of the true
                       class (Lin et al. 2017; Zhou et al. 2022); torch has no focal loss, so it is
-                      binary_cross_entropy_with_logits times (1 - exp(-that cross-entropy))^gamma.
+                      binary_cross_entropy_with_logits times (-expm1(-that cross-entropy))^gamma.
 
 The two-class logits (0, f) give softmax probabilities (1 - sigmoid(f), sigmoid(f)), so the
 logistic loss is their cross-entropy and label smoothing at a = 0 is the logistic loss.
@@ -44,7 +44,7 @@ def per_sample_loss(f: torch.Tensor, y: torch.Tensor, loss: str, *, label_smooth
         return F.cross_entropy(logits, targets.long(), reduction="none", label_smoothing=label_smoothing)
     if loss == "focal":
         ce = F.binary_cross_entropy_with_logits(f, targets, reduction="none")  # -log p
-        return (1 - torch.exp(-ce)) ** focal_gamma * ce
+        return (-torch.expm1(-ce)) ** focal_gamma * ce  # 1 - p = -expm1(log p): no cancellation near p = 1
     raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
 
 
