@@ -98,21 +98,45 @@ def validate_problem(X, y, W0, v0, t_end) -> tuple[np.ndarray, ...]:
 def _advance(k, a_hat, w_perp, alpha, beta, log_norm, s):
     """Closed-form motion by time s (arrays over m neurons): (units (m, d+1), log-norms (m,)).
 
-    The dominant of the three terms alpha e^{ks}, beta e^{-ks}, w_perp is factored out,
-    so every exponent evaluated is <= 0 and nothing overflows.
+    e^{ks} is factored out (grow = alpha, decay = beta e^{-2ks}, w_perp scaled by e^{-ks}):
+    every exponent evaluated is <= 0, so nothing overflows. Where that leaves a vector too
+    small to normalise (alpha ~ 0 over a long time), the dominant of the three terms is
+    factored out instead, in log-space (_advance_log).
     """
     ks = k * s
+    scale = np.exp(-ks)
+    moved = _assemble(ks, alpha, beta * (scale * scale), scale, a_hat, w_perp, log_norm)
+    small = ~(moved[2] > 1e-250)  # |vec|^2 near underflow (or nan)
+    if small.any():
+        c = np.flatnonzero(small)
+        units, logs = moved[0].copy(), moved[1].copy()
+        units[c], logs[c] = _advance_log(ks[c], a_hat[c], w_perp[c], alpha[c], beta[c], log_norm[c])
+        return units, logs
+    return moved[0], moved[1]
+
+
+def _advance_log(ks, a_hat, w_perp, alpha, beta, log_norm):
+    """_advance with the dominant of alpha e^{ks}, beta e^{-ks}, w_perp factored out in log-space."""
     with np.errstate(divide="ignore"):
         grow_log = np.log(np.abs(alpha)) + ks
         decay_log = np.log(np.abs(beta)) - ks
         perp_log = 0.5 * np.log(np.einsum("ij,ij->i", w_perp, w_perp))
     top = np.maximum(np.maximum(grow_log, decay_log), perp_log)  # (m,)
-    grow, decay = alpha * np.exp(ks - top), beta * np.exp(-ks - top)
+    units, logs, _ = _assemble(top, alpha * np.exp(ks - top), beta * np.exp(-ks - top), np.exp(-top), a_hat, w_perp,
+                               log_norm)
+    return units, logs
+
+
+def _assemble(top, grow, decay, perp_scale, a_hat, w_perp, log_norm):
+    """(units, log-norms, squared norms before normalising) of e^{top} (p a_hat + w_perp, v) with
+    p = grow + decay, v = grow - decay (all scaled by e^{-top})."""
     vec = np.empty((a_hat.shape[0], a_hat.shape[1] + 1))
-    vec[:, :-1] = (grow + decay)[:, None] * a_hat + w_perp * np.exp(-top)[:, None]
+    vec[:, :-1] = (grow + decay)[:, None] * a_hat + w_perp * perp_scale[:, None]
     vec[:, -1] = grow - decay
-    m = np.sqrt(np.einsum("ij,ij->i", vec, vec))
-    return vec / m[:, None], log_norm + top + np.log(m)
+    m2 = np.einsum("ij,ij->i", vec, vec)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.sqrt(m2)
+        return vec / m[:, None], log_norm + top + np.log(m), m2
 
 
 class _Mode:
@@ -218,32 +242,47 @@ class _Rounds:
         return lists
 
 
-def _next_crossing(Xt, floor, sign, G, a_hat, alpha, beta, v, p, k):
-    """Each neuron's next activation change on a segment along which p moves monotonically.
+def _crossing_rates(Xt, floor, sign, w, a_hat, sigma):
+    """Each neuron's crossings on a segment along which p moves monotonically, as rates.
 
     While the active set is fixed, w = w_perp + p a_hat moves along a straight line, so sample
     i's pre-activation g_i = G_i + b_i (p - p0) (b_i = <a_hat, x_i>, G_i = <w, x_i> at the
     segment's start) is linear in p: it crosses 0 when p has moved by G_i / b_i. With sigma
     the direction p moves in (sign(v0), or sign(p0) when v0 = 0) and S_i = +1 for an active
-    sample, -1 for an inactive one, the sample crosses the right way (an active one leaving,
-    an inactive one entering) iff E_i = -sigma S_i b_i > 0, after p has moved by
-    delta_i = S_i G_i / E_i (clipped at 0: a sample on its boundary up to rounding crosses at
-    once). The next event is the smallest delta, one number per neuron: the (m, n) work is
-    two products, a few elementwise passes and a minimum. Returns (delta (m, n) or None,
-    E (m, n), delta_min (m,), sigma (m,)).
+    sample, -1 for an inactive one, write H_i = max(S_i G_i, 0) (the distance to the boundary
+    on the sample's own side; 0 for a sample on it up to rounding) and E_i = -sigma S_i b_i.
+    The sample crosses the right way (an active one leaving, an inactive one entering) iff
+    E_i > floor_i, after p has moved by delta_i = H_i / E_i. The next event is the largest
+    rate r_i = E_i / H_i = 1 / delta_i, one argmax per neuron: two products and four
+    elementwise passes over (m, n), no mask. A neuron whose largest r is not a sample with
+    E_i > floor_i (a sample orthogonal to a up to rounding: |b_i| <= 1e-12 ||x_i||) or is nan
+    (E_i = H_i = 0) gets the masked form instead: r_i = -inf where E_i <= floor_i.
 
     Xt: (d, n) the data transposed; floor: (n,) PARKED_RTOL ||x_i||; sign: (m, n) S;
-    G: (m, n) pre-activations of the unit states.
+    w: (m, d) the unit states' w; a_hat: (m, d); sigma: (m,). Returns (r (m, n), E (m, n),
+    delta_min (m,), checked (m,) bool: rows whose r is masked, so every r_i > 0 is a crossing).
     """
-    sigma = np.sign(np.where(v != 0, v, p))  # 0 only at rest (p0 = v0 = 0)
-    E = (-sigma[:, None] * a_hat) @ Xt  # (m, n): -sigma b_i
-    E *= sign
-    cand = E > floor  # |b_i| below 1e-12 ||x_i|| is rounding noise of a sample orthogonal to a
+    m = w.shape[0]
+    both = np.concatenate([w, -sigma[:, None] * a_hat]) @ Xt  # (2m, n): G and -sigma b
+    both.shape = (2, m, Xt.shape[1])
+    both *= sign
+    r, E = both[0], both[1]
+    np.maximum(r, 0.0, out=r)  # H
     with np.errstate(divide="ignore", invalid="ignore"):
-        delta = G * sign
-        delta /= E
-    dmin = np.min(delta, axis=1, where=cand, initial=np.inf)
-    return delta, cand, np.maximum(dmin, 0.0), sigma
+        np.divide(E, r, out=r)
+    rows = np.arange(m)
+    win = np.argmax(r, axis=1)  # nan wins argmax
+    best = r[rows, win]
+    checked = np.isnan(best) | ((best > 0) & ~(E[rows, win] > floor[win]))
+    if checked.any():  # the masked form, from the products again
+        c = np.flatnonzero(checked)
+        H = np.maximum((w[c] @ Xt) * sign[c], 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r[c] = np.where(E[c] > floor, E[c] / H, -np.inf)
+        best[c] = r[c].max(axis=1)
+    with np.errstate(divide="ignore"):
+        dmin = np.where(best > 0, 1.0 / best, np.inf)
+    return r, E, dmin, checked
 
 
 def _time_to_move(delta, sigma, alpha, beta, k):
@@ -258,17 +297,18 @@ def _time_to_move(delta, sigma, alpha, beta, k):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         root = np.sqrt(Bq * Bq + 4 * A * delta)
         u = np.where(Bq >= 0, 2 * delta / (Bq + root), (root - Bq) / (2 * A))
-    u = np.where(delta == 0, 0.0, np.where(np.isfinite(delta), u, np.inf))
-    u = np.where(np.isnan(u), np.inf, u)  # Bq = root = 0 with A = 0: p never gets there
-    with np.errstate(invalid="ignore"):  # u < 0 only on turning segments, which the caller redoes
-        return np.log1p(u) / k
+        # nan: 0/0 at delta = 0 with v0 = 0 (u = 0), or delta = inf or out of reach with A = 0 (never)
+        nan = np.isnan(u)
+        if nan.any():
+            u[nan] = np.where(delta[nan] == 0, 0.0, np.inf)
+        return np.log1p(u) / k  # u < 0 (nan) only on turning segments, which the caller redoes
 
 
-def _moved(s, sigma, alpha, beta, k):
-    """(m,) sigma (p(s) - p0): how far p has moved in its direction after time s (nan where
-    s = inf; the caller discards those)."""
+def _moved(ks, sigma, alpha, beta):
+    """(m,) sigma (p(s) - p0): how far p has moved in its direction after k s (nan where
+    ks = inf; the caller discards those)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        u = np.expm1(k * s)
+        u = np.expm1(ks)
         return sigma * u * (alpha - beta / (1 + u))
 
 
@@ -329,11 +369,13 @@ def linear_loss_flow(X, y, W0, v0, t_end: float, *, max_events: int = 100_000) -
         w_perp = w - p[:, None] * a_hat
         alpha, beta = (p + v) / 2, (p - v) / 2
         rounds.add(idx, tau, units, logs, (k, a_hat, w_perp, alpha, beta))
-        G = w @ Xt  # (m, n) pre-activations of the unit states
-        delta, cand, dmin, sigma = _next_crossing(Xt, floor, sign, G, a_hat, alpha, beta, v, p, k)
+        sigma = np.sign(np.where(v != 0, v, p))  # direction of p; 0 only at rest (p0 = v0 = 0)
+        r, E, dmin, checked = _crossing_rates(Xt, floor, sign, w, a_hat, sigma)
         s = _time_to_move(dmin, sigma, alpha, beta, k)
         # flip every crossing within SIMULTANEOUS_RTOL (or SIMULTANEOUS_ATOL / k) of the first
-        dthr = _moved(s * (1 + SIMULTANEOUS_RTOL) + SIMULTANEOUS_ATOL / k, sigma, alpha, beta, k)
+        dthr = _moved(k * s * (1 + SIMULTANEOUS_RTOL) + SIMULTANEOUS_ATOL, sigma, alpha, beta)
+        with np.errstate(divide="ignore"):
+            rthr = 1.0 / dthr  # a rate at least this is a crossing within the tolerance
         # p turns back once (v changes sign) at z* = sqrt(beta / alpha) > 1 when alpha beta > 0
         # and |beta| > |alpha|: those neurons take the per-sample roots of the quadratic.
         turning = (alpha * beta > 0) & (np.abs(beta) > np.abs(alpha))
@@ -341,40 +383,49 @@ def linear_loss_flow(X, y, W0, v0, t_end: float, *, max_events: int = 100_000) -
             tr = np.flatnonzero(turning)
             times = _crossing_times(Xt, floor, sign[tr] > 0, a_hat[tr], w_perp[tr], alpha[tr], beta[tr], k[tr])
             s[tr] = times.min(axis=1)
+            r[tr] = np.where(times <= (s[tr] * (1 + SIMULTANEOUS_RTOL) + SIMULTANEOUS_ATOL / k[tr])[:, None],
+                             np.inf, -np.inf)
+            rthr[tr] = np.inf
+            checked = checked | turning
         ends = ~np.isfinite(s) | (tau + s > t_end)
-        dthr[ends] = -np.inf  # nothing flips for a neuron whose last segment reaches t_end
+        rthr[ends] = np.nan  # nothing flips for a neuron whose last segment reaches t_end
         with np.errstate(invalid="ignore"):
-            flipped = cand & (delta <= dthr[:, None])  # (m, n)
-        if turning.any():
-            flipped[tr] = (times <= (s[tr] * (1 + SIMULTANEOUS_RTOL) + SIMULTANEOUS_ATOL / k[tr])[:, None]) \
-                & ~ends[tr, None]
+            flat = np.flatnonzero(r >= rthr[:, None])  # flipped (row, sample) pairs, row-major
+        rows, cols = np.divmod(flat, r.shape[1])
+        if flat.size:  # a rate r_i > 0 from E_i <= floor_i is no crossing (rows not checked)
+            real = checked[rows] | (E.ravel()[flat] > floor[cols])
+            if not real.all():
+                flat, rows, cols = flat[real], rows[real], cols[real]
         if ends.any():  # final states of neurons whose last segment reaches t_end
             final_units[idx[ends]], final_logs[idx[ends]] = _advance(
                 k[ends], a_hat[ends], w_perp[ends], alpha[ends], beta[ends], logs[ends], t_end - tau[ends])
-        units, logs = _advance(k, a_hat, w_perp, alpha, beta, logs, np.where(ends, 0.0, s))
-        tau = tau + np.where(ends, 0.0, s)
-        rows, cols = np.nonzero(flipped)
-        sign[rows, cols] *= -1.0
-        entered = sign[rows, cols] > 0
-        signed_y[rows, cols] = np.where(entered, y[cols], 0.0)
+        step = np.where(ends, 0.0, s)
+        units, logs = _advance(k, a_hat, w_perp, alpha, beta, logs, step)
+        tau = tau + step
+        sign_flat = sign.ravel()
+        sign_flat[flat] *= -1.0
+        entered = sign_flat[flat] > 0
+        signed_y.ravel()[flat] = np.where(entered, y[cols], 0.0)
         neurons = idx[rows]
         rounds.flip(neurons, cols)
         event_parts.append((tau[rows], neurons, cols, np.where(entered, 1, -1)))
         stopped = ends
         if not separable:  # sliding (see can_slide): a changed sample the new field pushes straight back
             velocity = units[:, d][:, None] * (signed_y @ XXt)  # (m, n) d/dt <w, x_i>, up to a positive factor
+            flipped = np.zeros(sign.shape, dtype=bool)
+            flipped.ravel()[flat] = True
             back = flipped & np.where(sign > 0, velocity < 0, velocity > 0)
             if back.any():
                 stopped = stopped.copy()
-                for r in np.flatnonzero(back.any(axis=1)):
-                    j, i = int(idx[r]), int(np.argmax(back[r]))
-                    if status != STATUS_SLIDING or tau[r] < stop_time:
-                        status, stop_time = STATUS_SLIDING, float(tau[r])
-                        message = (f"neuron {j} slides along the boundary <w, x_{i}> = 0 at t = {tau[r]:.17g}: the "
-                                   "field points into it from both sides (data not orthogonally separable); the "
-                                   "flow is not continued past this time")
-                    rounds.add(np.array([j]), tau[[r]], units[[r]], logs[[r]])
-                    stopped[r] = True
+                for row in np.flatnonzero(back.any(axis=1)):
+                    j, i = int(idx[row]), int(np.argmax(back[row]))
+                    if status != STATUS_SLIDING or tau[row] < stop_time:
+                        status, stop_time = STATUS_SLIDING, float(tau[row])
+                        message = (f"neuron {j} slides along the boundary <w, x_{i}> = 0 at t = {tau[row]:.17g}: "
+                                   "the field points into it from both sides (data not orthogonally separable); "
+                                   "the flow is not continued past this time")
+                    rounds.add(np.array([j]), tau[[row]], units[[row]], logs[[row]])
+                    stopped[row] = True
         if stopped.any():
             keep = ~stopped
             idx, tau, units, logs, sign, signed_y = idx[keep], tau[keep], units[keep], logs[keep], sign[keep], signed_y[keep]
