@@ -50,8 +50,7 @@ B.3's metric is undecided in both (8 of 10 seeds). The unnormalised MSE arm dive
 from the first steps at step size 0.001 on the summed loss) in every seed, so "faster than MSE"
 compares against a run that never trains. With every arm weight-normalised the linear arm's
 advantage disappears (no sub-claim decided against logistic; MSE reaches NC1 first): the
-speed-up is the normalisation's as much as the loss's (root cause
-``experiment-normalisation-confound``). Every finite arm reaches 100% training accuracy (TPT) by
+speed-up is the normalisation's as much as the loss's (no finding: no sub-claim is refuted). Every finite arm reaches 100% training accuracy (TPT) by
 step 45; final test accuracies are 0.99 +- 0.005 for every finite arm.
 
 Cost. ``ci``: 140 runs of 100 steps, about 52 CPU seconds on one core (cached per run under the
