@@ -1,24 +1,48 @@
-"""Benchmark: exact event-driven linear-loss flow against scipy DOP853 with restarts.
+"""Benchmark: exact event-driven linear-loss flow against two DOP853 baselines.
 
-Baseline: scipy's DOP853 stepper (rtol 1e-10) on the whole network with the activation
-masks fixed; after every step the sign of each pre-activation <w_j, x_i> is compared with
-its mask, the earliest crossing is located on the step's dense output with brentq, the
-mask is flipped there and the integration restarts. Both run in the same process on the
-same instances: orthogonally separable data (margin mu = 0.5 by construction), small
-balanced initialisation (||w_j|| = |v_j| = 1e-3), t_end = 20 / ||sum_i y_i x_i||.
+Baselines (both scipy DOP853 at rtol 1e-10, event location on the step's dense output):
 
-Run: python benchmarks/bench_two_layer_relu.py [--quick] [--sizes 20 100] [--budget SECONDS]
-Prints a Markdown table: time of each solver, speed-up, events found, and the relative
-difference of the final unit states (exact vs baseline).
+- per-neuron: ``models.two_layer_relu.reference.reference_flow``. Under the linear loss the
+  neurons decouple (eq. (19)), so each neuron is integrated on its own; after every step one
+  product X w gives the signs of all its pre-activations (one vectorised event function), the
+  earliest crossing is located on the dense output and the integration restarts there, at that
+  neuron's own events only, with the step size it had reached. The strongest general baseline.
+- joint: the whole network as one system of h (d + 1) equations, restarted at every activation
+  change of any neuron, crossings located one by one with brentq (the baseline this benchmark
+  used first; a lower bound past ``--budget`` CPU seconds).
 
-Times are CPU seconds of this process (time.process_time), so that other work on the
-machine does not inflate either solver's time; a baseline that runs past ``--budget`` CPU
-seconds is stopped and its speed-up reported as a lower bound.
+Instances (same process, same instances for all solvers): orthogonally separable data with
+margin mu (Assumption 1: every cos(y_i x_i, y_k x_k) >= mu; default 0.2), y_i x_i in a cap of
+half-angle arccos(mu) / 2 around e_1 with norms in [1, 2]; small balanced initialisation
+(||w_j|| = |v_j| = 1e-3); t_end = 20 / ||sum_i y_i x_i||.
+
+Each cell reports: events found by each solver; CPU time of each (median of ``--repeat``
+runs; the exact solver median of ``--repeat-exact`` runs); both speed-ups (baseline median over
+exact median); the exact solver's time per event and its achieved flop rate against the
+arithmetic a solve needs (below); and the largest difference of the final unit states
+(w_j, v_j)/||(w_j, v_j)|| between the exact solver and each baseline.
+
+Arithmetic of a solve: in each round a moving neuron touches every sample once, with two
+d-products (<w, x_i> and <a_hat, x_i>), one more for its active sum a = sum y_i x_i (2d flops
+each) and ~6 elementwise flops (sign, clamp, ratio, argmax, threshold): (6 d + 6) flops per
+(neuron, round, sample); the rounds of neuron j are its distinct event times plus one.
+
+Times are CPU seconds of this process (time.process_time): other work on the machine inflates
+them less than wall time, but on a loaded machine (shared cores, caches) absolute times still
+grow; the speed-ups compare solvers measured in the same run.
+
+Run: python benchmarks/bench_two_layer_relu.py [--sizes 100 500] [--hidden 100] [--dims 5]
+     [--repeat 3] [--budget 60] [--no-joint] [--profile]
+Prints a Markdown table; --profile adds a cProfile of the exact solver on the last cell.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
+import pstats
+import statistics
 import time
 
 import numpy as np
@@ -26,16 +50,21 @@ from scipy.integrate import DOP853
 from scipy.optimize import brentq
 
 from models.two_layer_relu import gradient_flow
+from models.two_layer_relu.reference import BudgetExceeded, reference_flow
+
+RTOL = 1e-10  # the baselines' DOP853 tolerance (the issue's setting)
 
 
-def separable_instance(n: int, d: int, h: int, seed: int):
-    """Orthogonally separable data: y_i x_i in a cap of half-angle 30 degrees around e_1."""
+def separable_instance(n: int, d: int, h: int, seed: int, mu: float = 0.2):
+    """Orthogonally separable data with margin mu: y_i x_i in a cap of half-angle arccos(mu)/2
+    around e_1 (so every pairwise angle is <= arccos(mu)), norms in [1, 2]; small balanced
+    initialisation; t_end = 20 / ||sum_i y_i x_i||. Returns (X, y, W0, v0, t_end)."""
     rng = np.random.default_rng(seed)
     y = np.where(np.arange(n) < n // 2, 1.0, -1.0)
     tangent = rng.normal(size=(n, d))
     tangent[:, 0] = 0.0
     tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
-    angle = rng.uniform(0, np.pi / 6, size=n)  # pairwise angle <= 60 deg: cos >= 0.5
+    angle = rng.uniform(0, np.arccos(mu) / 2, size=n)
     z = np.cos(angle)[:, None] * np.eye(d)[0] + np.sin(angle)[:, None] * tangent
     X = y[:, None] * z * rng.uniform(1.0, 2.0, size=(n, 1))
     W0 = rng.normal(size=(h, d))
@@ -45,12 +74,15 @@ def separable_instance(n: int, d: int, h: int, seed: int):
     return X, y, W0, v0, t_end
 
 
-class BudgetExceeded(Exception):
-    """The baseline ran past its time budget."""
+def margin(X, y) -> float:
+    """min_{i, k} cos(y_i x_i, y_k x_k) (Assumption 1's mu)."""
+    Z = y[:, None] * X
+    Z = Z / np.linalg.norm(Z, axis=1, keepdims=True)
+    return float((Z @ Z.T).min())
 
 
-def dop853_flow(X, y, W0, v0, t_end, *, rtol=1e-10, atol=1e-14, budget=np.inf):
-    """Baseline described in the module docstring; returns (W, v, number of events)."""
+def joint_dop853_flow(X, y, W0, v0, t_end, *, rtol=RTOL, atol=1e-14, budget=np.inf):
+    """The joint baseline of the module docstring; returns (W, v, number of events)."""
     started = time.process_time()
     h, d = W0.shape
     hd = h * d
@@ -95,40 +127,77 @@ def unit_rows(W, v):
     return M / np.linalg.norm(M, axis=1, keepdims=True)
 
 
+def cpu_times(fn, repeat: int, min_total: float = 0.0):
+    """(median CPU seconds over >= repeat runs (more until min_total seconds), last result)."""
+    times, result, total = [], None, 0.0
+    while len(times) < repeat or total < min_total:
+        start = time.process_time()
+        result = fn()
+        times.append(time.process_time() - start)
+        total += times[-1]
+    return statistics.median(times), result
+
+
+def solve_flops(result, n: int, d: int) -> float:
+    """Arithmetic of a solve (module docstring): (6 d + 6) n per neuron and round."""
+    rounds = np.ones(result.W_unit.shape[0])
+    seen = set()
+    for e in result.events:
+        if (e.neuron, e.time) not in seen:
+            seen.add((e.neuron, e.time))
+            rounds[e.neuron] += 1
+    return float((6 * d + 6) * n * rounds.sum())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="only n in {20, 100}")
-    parser.add_argument("--sizes", type=int, nargs="+", choices=(20, 100, 500), default=None,
-                        help="sample counts n to run (default: all three; --quick: 20 and 100)")
-    parser.add_argument("--hidden", type=int, nargs="+", choices=(10, 100), default=(10, 100),
-                        help="neuron counts h to run (default: both)")
-    parser.add_argument("--budget", type=float, default=300.0,
-                        help="CPU seconds allowed to the baseline per instance (past it: a lower bound)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20, 100, 500], help="sample counts n")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[10, 100], help="neuron counts h")
+    parser.add_argument("--dims", type=int, nargs="+", default=[5], help="input dimensions d")
+    parser.add_argument("--mu", type=float, default=0.2, help="margin of the data (Assumption 1)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each baseline per cell (median)")
+    parser.add_argument("--repeat-exact", type=int, default=15, help="runs of the exact solver per cell (median)")
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="CPU seconds allowed to one joint-baseline run (past it: a lower bound)")
+    parser.add_argument("--no-joint", action="store_true", help="skip the joint baseline")
+    parser.add_argument("--profile", action="store_true", help="cProfile the exact solver on the last cell")
     args = parser.parse_args()
-    sizes = args.sizes or ([20, 100] if args.quick else [20, 100, 500])
-    print("| n | d | h | events (exact / DOP853) | exact s | DOP853 s | speed-up | max unit-state diff |")
-    print("|---|---|---|---|---|---|---|---|")
-    for n in sizes:
-        for d in (5, 50):
+    print("| n | d | h | events exact / per-neuron / joint | exact ms | us per event | Mflop/s "
+          "| per-neuron DOP853 s | speed-up | joint DOP853 s | speed-up | unit-state diff per-neuron / joint |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    last = None
+    for n in args.sizes:
+        for d in args.dims:
             for h in args.hidden:
-                X, y, W0, v0, t_end = separable_instance(n, d, h, seed=n + d + h)
-                start = time.process_time()
-                repeats = 0
-                while repeats < 3 or time.process_time() - start < 0.2:
-                    exact = gradient_flow(X, y, W0, v0, t_end)
-                    repeats += 1
-                t_exact = (time.process_time() - start) / repeats
-                start = time.process_time()
-                try:
-                    W, v, n_events = dop853_flow(X, y, W0, v0, t_end, budget=args.budget)
-                except BudgetExceeded:
-                    print(f"| {n} | {d} | {h} | {len(exact.events)} / - | {t_exact:.4f} | "
-                          f"> {args.budget:.0f} | > {args.budget / t_exact:.0f}x | - |", flush=True)
-                    continue
-                t_base = time.process_time() - start
-                diff = np.max(np.abs(unit_rows(W, v) - np.hstack([exact.W_unit, exact.v_unit[:, None]])))
-                print(f"| {n} | {d} | {h} | {len(exact.events)} / {n_events} | {t_exact:.4f} | "
-                      f"{t_base:.3f} | {t_base / t_exact:.0f}x | {diff:.1e} |", flush=True)
+                X, y, W0, v0, t_end = separable_instance(n, d, h, seed=n + d + h, mu=args.mu)
+                assert margin(X, y) >= args.mu * (1 - 1e-12), margin(X, y)  # Assumption 1 with this mu
+                t_exact, exact = cpu_times(lambda: gradient_flow(X, y, W0, v0, t_end), args.repeat_exact, 0.5)
+                units = np.hstack([exact.W_unit, exact.v_unit[:, None]])
+                n_events = len(exact.events)
+                t_ref, ref = cpu_times(lambda: reference_flow(X, y, W0, v0, t_end, rtol=RTOL), args.repeat)
+                diff_ref = np.abs(unit_rows(ref.W, ref.v) - units).max()
+                joint = "-", "-", "-", "-"
+                if not args.no_joint:
+                    try:
+                        t_joint, (W, v, joint_events) = cpu_times(
+                            lambda: joint_dop853_flow(X, y, W0, v0, t_end, budget=args.budget), args.repeat)
+                        joint = (joint_events, f"{t_joint:.3f}", f"{t_joint / t_exact:.0f}x",
+                                 f"{np.abs(unit_rows(W, v) - units).max():.1e}")
+                    except BudgetExceeded:
+                        joint = ("-", f"> {args.budget:.0f}", f"> {args.budget / t_exact:.0f}x", "-")
+                flops = solve_flops(exact, n, d)
+                print(f"| {n} | {d} | {h} | {n_events} / {len(ref.events)} / {joint[0]} | {1e3 * t_exact:.1f} | "
+                      f"{1e6 * t_exact / max(n_events, 1):.2f} | {flops / t_exact / 1e6:.0f} | {t_ref:.2f} | "
+                      f"{t_ref / t_exact:.0f}x | {joint[1]} | {joint[2]} | {diff_ref:.1e} / {joint[3]} |", flush=True)
+                last = (X, y, W0, v0, t_end)
+    if args.profile and last is not None:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        gradient_flow(*last)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
+        print("\n```\n" + out.getvalue().strip() + "\n```")
 
 
 if __name__ == "__main__":

@@ -255,6 +255,68 @@ def test_matches_dop853_with_restarts(seed):
         assert (j, i, s) == e[1:] and abs(t - e[0]) <= 1e-8
 
 
+
+def test_matches_per_neuron_dop853_on_a_benchmark_instance():
+    # The benchmark's setting (benchmarks/bench_two_layer_relu.py): orthogonally separable data,
+    # small balanced initialisation, t_end = 20 / ||sum_i y_i x_i||, DOP853 at rtol 1e-10; many
+    # events per neuron. Every event must be found by both, in the same order per neuron.
+    from models.instances import separable_instance as build
+
+    inst = build(np.random.default_rng(7), n_pos=15, n_neg=15, d=3, h=6)
+    X, y, W0, v0 = inst["X"], inst["y"], inst["W0"], inst["v0"]
+    t_end = 20.0 / np.linalg.norm(y @ X)
+    res = gradient_flow(X, y, W0, v0, t_end)
+    dop = dop853_reference(X, y, W0, v0, t_end, rtol=1e-10)
+    assert res.status == "ok" and len(res.events) >= 30, (res.status, len(res.events))
+    ours = sorted(as_tuples(res.events), key=lambda e: (e[1], e[0], e[2]))
+    theirs = sorted(dop.events, key=lambda e: (e[1], e[0], e[2]))
+    assert [e[1:] for e in ours] == [e[1:] for e in theirs]
+    # event times: 1e-7 relative, DOP853 at rtol 1e-10 over growth e^{20} with restarts
+    assert all(abs(a[0] - b[0]) <= 1e-7 * b[0] + 1e-12 for a, b in zip(ours, theirs))
+    unit_dop = np.hstack([dop.W, dop.v[:, None]])
+    unit_dop /= np.linalg.norm(unit_dop, axis=1, keepdims=True)
+    # unit states: 1e-8, the same budget on directions, which DOP853 resolves to ~1e-12
+    assert np.abs(unit_dop - np.hstack([res.W_unit, res.v_unit[:, None]])).max() <= 1e-8
+
+
+def test_segment_on_which_v_changes_sign_matches_reference():
+    # ||w|| > |v| with v opposite to <w, a>: p first falls, v passes 0 at t ~ 0.138 (alpha beta
+    # > 0, |beta| > |alpha|: the solver's per-sample quadratic path), then p rises and samples
+    # 1 and 2 (x_1 = -x_2 / 2, one boundary) change together at t ~ 0.803, after the turn.
+    X = np.array([[-2.0, 3.0], [-1.0, -1.0], [2.0, 2.0], [1.0, -2.0]])
+    y = np.array([1.0, -1.0, 1.0, -1.0])
+    W0, v0 = np.array([[-2.0, 0.0]]), np.array([-0.25])
+    res, _, _ = assert_matches_reference(X, y, W0, v0, 1.0, times=(0.1, 0.5), ambiguity_allowed=False)
+    assert [(e.sample, e.direction) for e in res.events] == [(1, -1), (2, 1)]
+    assert 0.5 < res.events[0].time == res.events[1].time < 1.0
+    _, v_turn = res.state_at(0.1)
+    _, v_late = res.state_at(0.5)
+    assert v_turn[0] < 0 < v_late[0]  # the output weight did change sign on the segment
+
+
+def test_advance_direct_and_log_space_forms_agree():
+    # The closed-form motion factors e^{ks} out directly unless the vector underflows, then
+    # the dominant term in log-space; both are the same motion.
+    from models.two_layer_relu.exact import _advance, _advance_log
+
+    rng = np.random.default_rng(1)
+    m, d = 50, 3
+    a_hat = rng.normal(size=(m, d))
+    a_hat /= np.linalg.norm(a_hat, axis=1, keepdims=True)
+    w_perp = rng.normal(size=(m, d))
+    w_perp -= np.einsum("ij,ij->i", w_perp, a_hat)[:, None] * a_hat
+    alpha, beta = rng.normal(size=m), rng.normal(size=m)
+    k, s, logs = rng.uniform(0.5, 2.0, size=m), rng.uniform(0.0, 20.0, size=m), rng.normal(size=m)
+    units, log_norm = _advance(k, a_hat, w_perp, alpha, beta, logs, s)
+    units_log, log_norm_log = _advance_log(k * s, a_hat, w_perp, alpha, beta, logs)
+    # 1e-13: the two forms round differently, each to a few ulp of the unit vector / log-norm ~ 40
+    assert np.abs(units - units_log).max() <= 1e-13 and np.abs(log_norm - log_norm_log).max() <= 1e-13
+    # alpha = 0 over k s = 800: e^{-2ks} underflows, the direction is w_perp's (the log-space form)
+    units, log_norm = _advance(k[:1], a_hat[:1], w_perp[:1], np.zeros(1), beta[:1], logs[:1], 800.0 / k[:1])
+    assert np.all(np.isfinite(units)) and np.isfinite(log_norm).all()
+    expected = np.append(w_perp[0], 0.0) / np.linalg.norm(w_perp[0])
+    assert np.abs(units[0] - expected).max() <= 1e-15  # exact up to a rounding of the norm
+
 # -- conservation -------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["balanced", "v_dominant", "w_dominant"])
 @pytest.mark.parametrize("seed", [0, 5])  # seeds whose flows have events before t = 2

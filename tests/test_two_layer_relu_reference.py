@@ -71,3 +71,37 @@ def test_budget_and_bad_input():
         reference_flow(X, y, np.array([[1.0]]), np.array([1.0]), -1.0)
     with pytest.raises(FlowInputError, match="W0 must have shape"):
         reference_flow(X, y, np.array([[1.0, 2.0]]), np.array([1.0]), 1.0)
+
+
+# -- the event function's pieces -----------------------------------------------------------
+def test_interpolant_polynomial_matches_scipy_dense_output():
+    # The monomial form of DOP853's interpolant (what the event location evaluates) is the
+    # same polynomial scipy's Dop853DenseOutput evaluates in nested form.
+    from scipy.integrate._ivp.rk import Dop853DenseOutput
+
+    from models.two_layer_relu.reference import _monomial_map
+
+    rng = np.random.default_rng(0)
+    F, y_old = rng.normal(size=(7, 4)), rng.normal(size=4)
+    dense = Dop853DenseOutput(1.0, 3.0, y_old, F)
+    mono = _monomial_map(7).T @ F  # (8, 4)
+    mono[0] += y_old
+    x = np.linspace(0.0, 1.0, 11)
+    ours = np.stack([np.polynomial.polynomial.polyval(x, mono[:, c]) for c in range(4)])
+    # 1e-13 absolute on values of size ~10: a few roundings of a degree-7 polynomial
+    assert np.abs(ours - dense(1.0 + 2.0 * x)).max() <= 1e-13
+
+
+def test_locate_finds_simple_roots_and_boundary_starts():
+    from models.two_layer_relu.reference import _locate
+
+    # (x - 0.3)(x + 2)(x^2 + 1): one root in [0, 1]; monomial coefficients, degree 0 first
+    mono = np.polynomial.polynomial.polyfromroots([0.3, -2.0, 1j, -1j]).real.tolist()
+    g = np.polynomial.polynomial.polyval
+    root = _locate(mono, 0.0, 1.0, g(0.0, mono), g(1.0, mono))
+    assert abs(root - 0.3) <= 1e-15  # LOCATE_XTOL
+    # a bracket [0.25, 0.5] inside the step, as the grid gives it
+    assert abs(_locate(mono, 0.25, 0.5, g(0.25, mono), g(0.5, mono)) - 0.3) <= 1e-15
+    # value 0 at the end: the end; same sign at both ends (a restart on a boundary, rounding): the start
+    assert _locate(mono, 0.0, 0.3, g(0.0, mono), 0.0) == 0.3
+    assert _locate(mono, 0.0, 0.25, g(0.0, mono), g(0.25, mono)) == 0.0

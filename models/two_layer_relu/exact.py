@@ -122,8 +122,10 @@ def _advance_log(ks, a_hat, w_perp, alpha, beta, log_norm):
         decay_log = np.log(np.abs(beta)) - ks
         perp_log = 0.5 * np.log(np.einsum("ij,ij->i", w_perp, w_perp))
     top = np.maximum(np.maximum(grow_log, decay_log), perp_log)  # (m,)
-    units, logs, _ = _assemble(top, alpha * np.exp(ks - top), beta * np.exp(-ks - top), np.exp(-top), a_hat, w_perp,
-                               log_norm)
+    with np.errstate(over="ignore", invalid="ignore"):  # e^{ks - top} overflows only where alpha = 0
+        grow = np.where(alpha != 0, alpha * np.exp(ks - top), 0.0)
+        decay = np.where(beta != 0, beta * np.exp(-ks - top), 0.0)
+    units, logs, _ = _assemble(top, grow, decay, np.exp(-top), a_hat, w_perp, log_norm)
     return units, logs
 
 
