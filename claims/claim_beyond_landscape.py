@@ -51,7 +51,7 @@ from claims.framework import profiles
 from claims.framework.checks import SEARCH, assert_sympy_zero, property_check, rejects, require, search_counterexample
 from claims.framework.claim import Claim, Evaluation, register
 from models import ufm_landscape as ls
-from models.ufm import UFMInputError, ufm_flow_closed_form
+from models.ufm import ufm_flow_closed_form, validate_problem
 from models.ufm_constrained import constrained_loss, projected_gradient_descent
 
 try:
@@ -82,7 +82,7 @@ def evaluate_ball(inst, *, curvature: str = "cone") -> Evaluation:
     H, v, y = inst["H"], inst["v"], inst["y"]
     label = ls.classify_ball_point(H, v, y, tol=TOL, curvature=curvature)
     return Evaluation(holds=label != "degenerate",
-                      figures={"value": constrained_loss(H, v, y), "kkt_residual": ls.ball_kkt_residual(H, v, y),
+                      figures={"value": constrained_loss(H, v, y) + 0.0, "kkt_residual": ls.ball_kkt_residual(H, v, y),
                                "stratum_min_eigenvalue": ls.stratum_hessian_min_eigenvalue(H, v, y)},
                       reason=None if label != "degenerate" else f"a critical point with value "
                       f"{constrained_loss(H, v, y):.4g} > -n and no negative curvature found ({curvature})")
@@ -92,14 +92,14 @@ def evaluate_sphere(inst, *, curvature_term: bool = True) -> Evaluation:
     """A point (H, v, y) on the unit spheres, if critical, is a global minimiser (with a PSD Riemannian
     Hessian, the second-order necessary condition) or has a negative Riemannian Hessian eigenvalue.
     ``curvature_term=False`` drops the Weingarten term of the Hessian (negative controls only)."""
-    H, v, y = inst["H"], inst["v"], inst["y"]
-    try:
-        label = ls.classify_sphere_point(H, v, y, tol=TOL, curvature_term=curvature_term)
-    except UFMInputError as error:  # a point off the spheres: the statement says nothing there
-        return Evaluation(holds=False, undefined=True, reason=str(error))
+    H, v, y = validate_problem(inst["H"], inst["v"], inst["y"])  # malformed arrays raise UFMInputError
+    norms = np.linalg.norm(np.vstack([v[None, :], H]), axis=1)
+    if np.any(np.abs(norms - 1) > 1e-9):  # 1e-9: as the model's own on-sphere test
+        return Evaluation(holds=False, undefined=True, reason=f"not on the unit spheres: norms {norms}")
+    label = ls.classify_sphere_point(H, v, y, tol=TOL, curvature_term=curvature_term)
     eigenvalues = ls.sphere_hessian_eigenvalues(H, v, y, curvature_term=curvature_term)
     smallest = float(eigenvalues[0]) if eigenvalues.size else np.inf
-    figures = {"value": constrained_loss(H, v, y), "min_eigenvalue": smallest, "d": float(v.size)}
+    figures = {"value": constrained_loss(H, v, y) + 0.0, "min_eigenvalue": smallest, "d": float(v.size)}  # no -0.0
     if label == "global-min":
         return Evaluation(holds=smallest >= -TOL, figures=figures,
                           reason=None if smallest >= -TOL else "a global minimum with a negative Hessian eigenvalue")

@@ -236,10 +236,10 @@ def evaluate_regime(inst, *, threshold=None) -> Evaluation:
     if observed == "unbounded":
         A = wd.binary_linear_decay_hessian(y, d, lam_v=lam_v, lam_h=lam_h)
         eigenvalues, vectors = np.linalg.eigh(A)
-        if eigenvalues[0] < 0:
-            direction, b = 1e4 * vectors[:, 0], 0.0
-        else:  # bounded quadratic part: the bias term -(n_+ - n_-) b with lam_b = 0
+        if lam_b == 0 and np.sum(y) != 0:  # the bias term -(n_+ - n_-) b is unbounded
             direction, b = np.zeros(A.shape[0]), 1e12 * np.sign(np.sum(y))
+        else:  # the quadratic part: G = t^2 mu_min/2 along the eigenvector of mu_min < 0
+            direction, b = 1e4 * vectors[:, 0], 0.0
         value = wd.binary_linear_decay_objective(direction[d:].reshape(y.size, d), direction[:d], b, y,
                                                  lam_v=lam_v, lam_h=lam_h, lam_b=lam_b)
         return Evaluation(holds=value < -1e6, figures={**figures, "value_on_ray": value})

@@ -26,8 +26,8 @@ ROOT_CAUSES: tuple[RootCause, ...] = (
             "linear space of collapsed, self-dual configurations with arbitrary centred class means (a simplex "
             "ETF only for special means when K >= 3), the zero configuration included. The linear loss therefore "
             "sits outside Zhou et al.'s family: training it with weight decay does not select the NC solution. "
-            "Repair: a norm constraint instead of a penalty (Appendix C.2), where the minimisers are complete NC "
-            "(for K >= 4 the class means again need not form an ETF, see the multi-class claims)."),
+            "Repair: a norm constraint instead of a penalty (Appendix C.2), whose binary minimisers are complete "
+            "NC."),
     ),
     RootCause(
         id="fixed-norms-in-one-dimension",
