@@ -9,8 +9,9 @@ ratio column is the serial wall time over the parallel one, measured in the same
     python benchmarks/bench_suite.py                 # both commands, serial and -n 2
     python benchmarks/bench_suite.py --jobs 2 --only pytest
 
-Prints a Markdown table (the one the README shows) and the claim verdicts of each pytest run,
-which must agree.
+Prints a Markdown table (the one the README shows; benchmarks/RESULTS.md keeps the last one
+recorded), whether the claim verdicts of the two pytest runs and the probe cells of the two probe
+runs agree, and the machine's load average before each command.
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+LOADS: list[float] = []  # 1-minute load average before each command
+
+
 def timed(argv: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
     """(wall s, CPU s of the child and its descendants, result) of one command."""
+    LOADS.append(os.getloadavg()[0])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
@@ -92,6 +97,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for name, w1, c1, w2, c2, note in rows:
         print(f"| `{name}` | {w1:.0f} | {c1:.0f} | {w2:.0f} | {c2:.0f} | {w1 / w2:.2f}x | {note} |")
+    print(f"\n{os.cpu_count()} CPU cores; 1-minute load average before each command: "
+          + ", ".join(f"{load:.1f}" for load in LOADS)
+          + " (a load above 0 is other work sharing the cores: it inflates wall times, and CPU times less).")
 
 
 if __name__ == "__main__":

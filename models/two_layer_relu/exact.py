@@ -270,8 +270,7 @@ def _crossing_rates(Xt, floor, sign, w, a_hat, sigma):
     both *= sign
     r, E = both[0], both[1]
     np.maximum(r, 0.0, out=r)  # H
-    with np.errstate(divide="ignore", invalid="ignore"):
-        np.divide(E, r, out=r)
+    np.divide(E, r, out=r)
     rows = np.arange(m)
     win = np.argmax(r, axis=1)  # nan wins argmax
     best = r[rows, win]
@@ -279,11 +278,9 @@ def _crossing_rates(Xt, floor, sign, w, a_hat, sigma):
     if checked.any():  # the masked form, from the products again
         c = np.flatnonzero(checked)
         H = np.maximum((w[c] @ Xt) * sign[c], 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r[c] = np.where(E[c] > floor, E[c] / H, -np.inf)
+        r[c] = np.where(E[c] > floor, E[c] / H, -np.inf)
         best[c] = r[c].max(axis=1)
-    with np.errstate(divide="ignore"):
-        dmin = np.where(best > 0, 1.0 / best, np.inf)
+    dmin = np.where(best > 0, 1.0 / best, np.inf)
     return r, E, dmin, checked
 
 
@@ -296,22 +293,20 @@ def _time_to_move(delta, sigma, alpha, beta, k):
     """
     A = sigma * alpha
     Bq = sigma * (alpha - beta) - delta
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        root = np.sqrt(Bq * Bq + 4 * A * delta)
-        u = np.where(Bq >= 0, 2 * delta / (Bq + root), (root - Bq) / (2 * A))
-        # nan: 0/0 at delta = 0 with v0 = 0 (u = 0), or delta = inf or out of reach with A = 0 (never)
-        nan = np.isnan(u)
-        if nan.any():
-            u[nan] = np.where(delta[nan] == 0, 0.0, np.inf)
-        return np.log1p(u) / k  # u < 0 (nan) only on turning segments, which the caller redoes
+    root = np.sqrt(Bq * Bq + 4 * A * delta)
+    u = np.where(Bq >= 0, 2 * delta / (Bq + root), (root - Bq) / (2 * A))
+    # nan: 0/0 at delta = 0 with v0 = 0 (u = 0), or delta = inf or out of reach with A = 0 (never)
+    nan = np.isnan(u)
+    if nan.any():
+        u[nan] = np.where(delta[nan] == 0, 0.0, np.inf)
+    return np.log1p(u) / k  # u < 0 (nan) only on turning segments, which the caller redoes
 
 
 def _moved(ks, sigma, alpha, beta):
     """(m,) sigma (p(s) - p0): how far p has moved in its direction after k s (nan where
     ks = inf; the caller discards those)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        u = np.expm1(ks)
-        return sigma * u * (alpha - beta / (1 + u))
+    u = np.expm1(ks)
+    return sigma * u * (alpha - beta / (1 + u))
 
 
 def linear_loss_flow(X, y, W0, v0, t_end: float, *, max_events: int = 100_000) -> FlowResult:
@@ -321,6 +316,14 @@ def linear_loss_flow(X, y, W0, v0, t_end: float, *, max_events: int = 100_000) -
     arrays of a round hold only the neurons still moving. Returns a FlowResult (see
     models.two_layer_relu.result) with events in time order.
     """
+    # inf and nan are part of the arithmetic of a round (rates of samples on a boundary,
+    # segments that never reach a crossing); each is dealt with where it arises
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _flow(X, y, W0, v0, t_end, max_events)
+
+
+def _flow(X, y, W0, v0, t_end, max_events: int) -> FlowResult:
+    """linear_loss_flow's rounds (called with floating-point warnings off)."""
     X, y, W0, v0, t_end = validate_problem(X, y, W0, v0, t_end)
     h, d = W0.shape
     start = np.hstack([W0, v0[:, None]])  # (h, d + 1)
@@ -376,8 +379,7 @@ def linear_loss_flow(X, y, W0, v0, t_end: float, *, max_events: int = 100_000) -
         s = _time_to_move(dmin, sigma, alpha, beta, k)
         # flip every crossing within SIMULTANEOUS_RTOL (or SIMULTANEOUS_ATOL / k) of the first
         dthr = _moved(k * s * (1 + SIMULTANEOUS_RTOL) + SIMULTANEOUS_ATOL, sigma, alpha, beta)
-        with np.errstate(divide="ignore"):
-            rthr = 1.0 / dthr  # a rate at least this is a crossing within the tolerance
+        rthr = 1.0 / dthr  # a rate at least this is a crossing within the tolerance
         # p turns back once (v changes sign) at z* = sqrt(beta / alpha) > 1 when alpha beta > 0
         # and |beta| > |alpha|: those neurons take the per-sample roots of the quadratic.
         turning = (alpha * beta > 0) & (np.abs(beta) > np.abs(alpha))
@@ -391,8 +393,7 @@ def linear_loss_flow(X, y, W0, v0, t_end: float, *, max_events: int = 100_000) -
             checked = checked | turning
         ends = ~np.isfinite(s) | (tau + s > t_end)
         rthr[ends] = np.nan  # nothing flips for a neuron whose last segment reaches t_end
-        with np.errstate(invalid="ignore"):
-            flat = np.flatnonzero(r >= rthr[:, None])  # flipped (row, sample) pairs, row-major
+        flat = np.flatnonzero(r >= rthr[:, None])  # flipped (row, sample) pairs, row-major
         rows, cols = np.divmod(flat, r.shape[1])
         if flat.size:  # a rate r_i > 0 from E_i <= floor_i is no crossing (rows not checked)
             real = checked[rows] | (E.ravel()[flat] > floor[cols])
