@@ -266,8 +266,9 @@ def test_record_is_exactly_the_contract(report_dir):
     ({"outcome": "holds", "examples": 0}, r"\['examples'\]: 0 is less than the minimum of 1"),
     ({"outcome": "holds", "examples": True}, r"\['examples'\]: True is not of type 'integer'"),
     ({"outcome": "holds", "seconds": -1.0}, r"\['seconds'\]: -1.0 is less than the minimum of 0"),
-    ({"outcome": "breaks"}, "a counterexample goes with 'breaks'"),
-    ({"outcome": "maybe"}, r"\['outcome'\]: 'maybe' is not one of \['holds', 'breaks'\]"),
+    ({"outcome": "breaks"}, "a counterexample \\(or undefined instance\\) goes with 'breaks' and 'undefined'"),
+    ({"outcome": "undefined"}, "goes with 'breaks' and 'undefined' and only with them"),
+    ({"outcome": "maybe"}, r"\['outcome'\]: 'maybe' is not one of \['holds', 'undefined', 'breaks'\]"),
     ({"claim": ""}, r"\['claim'\]: '' (should be non-empty|is too short)"),
 ])
 def test_schema_rejects_bad_probe_rows(row, message):
