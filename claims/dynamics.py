@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.two_layer_relu import gradient_flow
+from models.step_size import descend
 from models.two_layer_relu.descent import gradient_descent
 
 VARIANT_KEYS = ("eta", "logistic")
@@ -88,8 +89,9 @@ def evolve(inst: Mapping[str, np.ndarray], t: float, *, max_steps: int = 200_000
     """Train the instance's network for time ``t`` with the dynamics it asks for.
 
     Flow: models.two_layer_relu.gradient_flow (exact for the linear loss, DOP853 with events
-    for the logistic one). Descent: models.two_layer_relu.descent.gradient_descent with
-    ceil(t / eta) steps, at most ``max_steps`` (DynamicsError beyond).
+    for the logistic one). Descent: ceil(t / eta) steps, at most ``max_steps`` (DynamicsError
+    beyond), of models.step_size.descend under the linear loss (per-neuron scale-free: no
+    overflow) and models.two_layer_relu.descent.gradient_descent under the logistic loss.
     """
     X, y, W0, v0 = (np.asarray(inst[k], dtype=np.float64) for k in ("X", "y", "W0", "v0"))
     eta, loss = variant(inst)
@@ -101,6 +103,11 @@ def evolve(inst: Mapping[str, np.ndarray], t: float, *, max_steps: int = 200_000
     steps = math.ceil(t / eta)
     if steps > max_steps:
         raise DynamicsError(f"eta = {eta:g} needs {steps} steps to reach t = {t:g}; at most {max_steps}")
+    if loss == "linear":
+        # Under the linear loss a step is linear in each neuron's (w_j, v_j), so descent run on the
+        # unit vectors with the scale carried as a logarithm is the same descent, and never overflows.
+        trace = descend(X, y, W0, v0, eta=eta, steps=steps, stop_when_final=False)
+        return EndState(trace.W_unit, trace.v_unit, trace.log_norm, trace.active, "ok", label)
     with np.errstate(over="ignore", invalid="ignore"):
         res = gradient_descent(X, y, W0, v0, eta=eta, steps=steps, loss=loss)
         state = np.hstack([res.W, res.v[:, None]])

@@ -24,6 +24,10 @@ from claims.dynamics import VARIANT_KEYS, DynamicsError, variant
 from claims.findings import CLAIM_ORDER, DEPENDS_ON, FINDINGS, MAIN_RESULTS, ROOT_CAUSES
 from claims.framework.paper import InstanceRuleError, Paper, ReportPart, ReportSection
 from models.data_geometry import DataGeometryError
+from models.han_decomposition import HanInputError
+from models.multiclass_ufm import MulticlassInputError
+from models.ufm import UFMInputError
+from models.ufm_weight_decay import DecayUFMInputError
 
 TITLE = "Linear Loss Classification: Efficient Training Through Neural Collapse"
 
@@ -203,7 +207,8 @@ PAPER = Paper(
     instance_rules=instance_rules,
     array_docs=ARRAY_DOCS,
     variant_arrays=VARIANT_KEYS,
-    input_errors=(DynamicsError, DataGeometryError),
+    input_errors=(DynamicsError, DataGeometryError, UFMInputError, DecayUFMInputError, MulticlassInputError,
+                  HanInputError),
     describe_instance=describe_instance,
     sections=(SENSITIVITY,),
     parts=(BEYOND,),

@@ -56,14 +56,16 @@ References:
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits  # installed with scikit-learn, a dependency
+
+if TYPE_CHECKING:  # annotations only; torch is imported where it is used
+    import torch
 
 from models.nc_metrics import nc2_etf_distance, nc3, trace_ratio
 
@@ -86,6 +88,8 @@ def _one_thread():
     The problems are tiny (tens of parameters): with two BLAS threads on a shared machine each
     L-BFGS-B iteration measured ~1 ms of thread hand-off, eight times the single-thread cost.
     """
+    import torch  # here, not at module level: listing the claims must not load torch
+
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -142,6 +146,8 @@ def binary_labels(y) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 def classification_loss(Z: torch.Tensor, labels: torch.Tensor, loss: str) -> torch.Tensor:
     """Mean over samples of L(z_i, y_i) for logits Z (n, K) and integer labels (n,)."""
+    import torch.nn.functional as F
+
     if loss == "linear":
         return -(Z.gather(1, labels[:, None])[:, 0] - Z.mean(dim=1)).mean()
     if loss == "ce":
@@ -171,12 +177,15 @@ class Decay:
 
 
 def _torch_objective(W, H, b, labels_t, loss: str, decay: Decay) -> torch.Tensor:
+
     return (classification_loss(H @ W.T + b, labels_t, loss) + decay.lam_w / 2 * (W * W).sum()
             + decay.lam_h / 2 * (H * H).sum() + decay.lam_b / 2 * (b * b).sum())
 
 
 def decay_objective(W, H, b, labels, *, loss: str, decay: Decay) -> float:
     """F(W, H, b) of the module docstring, in float64."""
+    import torch  # here, not at module level: listing the claims must not load torch
+
     labels, K = class_labels(labels)
     n = labels.size
     H = _array("H", H)
@@ -213,6 +222,8 @@ def minimise_decay_ufm(W0, H0, b0, labels, *, loss: str, decay: Decay, gtol: flo
     F stalls at rounding level (ftol = 1e-15), or reports ``diverged`` as soon as F is below
     DIVERGENCE_VALUE (the linear loss below its threshold).
     """
+    import torch  # here, not at module level: listing the claims must not load torch
+
     labels, K = class_labels(labels)
     n = labels.size
     H0 = _array("H0", H0)
@@ -300,6 +311,8 @@ def nc_family_minimum(labels, d: int, *, loss: str, decay: Decay) -> NCReference
     A second optimiser on a three-parameter family, independent of the full L-BFGS runs: if
     the global minimisers of F are NC configurations, the full runs end at this value.
     """
+    import torch  # here, not at module level: listing the claims must not load torch
+
     labels, K = class_labels(labels)
     if loss not in LOSSES:
         raise DecayUFMInputError(f"loss must be one of {LOSSES}; got {loss!r}")
@@ -325,6 +338,8 @@ def nc_family_minimum(labels, d: int, *, loss: str, decay: Decay) -> NCReference
 def gradient_and_hessian(W, H, b, labels, *, loss: str, decay: Decay) -> tuple[np.ndarray, np.ndarray]:
     """Gradient ((K + n) d + K,) and Hessian of F at (W, H, b) in the packed order (W, H, b), by torch
     autograd (float64, one thread)."""
+    import torch  # here, not at module level: listing the claims must not load torch
+
     labels, K = class_labels(labels)
     n = labels.size
     H = _array("H", H)

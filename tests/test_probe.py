@@ -353,7 +353,7 @@ def test_cli_probe_prints_the_contract(tmp_path, capsys):
                  "--report-dir", str(tmp_path / "r"), "--max-examples", "5"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert list(out) == ["claim", "assumption", "outcome", "examples", "seconds", "counterexample"]
-    assert out["outcome"] == "breaks" and Path(out["counterexample"]["file"]).is_file()
+    assert out["outcome"] == "undefined" and Path(out["counterexample"]["file"]).is_file()
 
 
 def _minimal_report(report_dir: Path) -> None:
@@ -385,7 +385,7 @@ def test_cli_probe_all_merges_the_matrix_into_the_report(tmp_path, capsys, few_c
     validate_report(written)
     cells = {(r["claim"], r["assumption"]): r["outcome"] for r in written["probes"]}
     assert cells == {
-        ("lemma-6", "orthogonal-separability"): "breaks",
+        ("lemma-6", "orthogonal-separability"): "undefined",
         ("lemma-6", "small-init"): "holds",  # an earlier row is kept
         ("toy-balance", "balanced-init"): "breaks",
         ("toy-balance", "gradient-flow"): "breaks",

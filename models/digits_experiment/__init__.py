@@ -15,15 +15,28 @@ References:
 
 from __future__ import annotations
 
-from models.digits_experiment.analysis import (Comparison, adjust_family, compare, holm, sign_test_interval,
-                                               time_to_final_accuracy, time_to_threshold)
-from models.digits_experiment.config import COMPARED_LOSSES, LOSSES, ConfigError, ExperimentConfig
-from models.digits_experiment.data import DataError, DigitsData, IDXFormatError, load_data, read_idx
-from models.digits_experiment.experiment import (SUBCLAIMS, ArmResults, compare_family, compare_subclaim, run_arms,
-                                                 subclaim_time)
-from models.digits_experiment.losses import loss_value, per_sample_loss
-from models.digits_experiment.network import DigitsMLP
-from models.digits_experiment.train import History, gd_step, train
+import importlib
+
+# Public names and the module that defines each. They are imported on first use (PEP 562), so
+# that importing the package, or its torch-free modules (config, analysis), does not load torch.
+_HOMES = {
+    "analysis": ("Comparison", "adjust_family", "compare", "holm", "sign_test_interval", "time_to_final_accuracy",
+                 "time_to_threshold"),
+    "config": ("COMPARED_LOSSES", "LOSSES", "ConfigError", "ExperimentConfig"),
+    "data": ("DataError", "DigitsData", "IDXFormatError", "load_data", "read_idx"),
+    "experiment": ("SUBCLAIMS", "ArmResults", "compare_family", "compare_subclaim", "run_arms", "subclaim_time"),
+    "losses": ("loss_value", "per_sample_loss"),
+    "network": ("DigitsMLP",),
+    "train": ("History", "gd_step", "train"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+
 
 __all__ = [
     "ArmResults", "COMPARED_LOSSES", "Comparison", "ConfigError", "DataError", "DigitsData", "DigitsMLP",

@@ -30,7 +30,7 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from models.digits_experiment.config import DATASETS, ConfigError, ExperimentConfig, describe_fields
+from models.digits_experiment.config import DATASETS, ConfigError, describe_fields
 from models.digits_experiment.data import DataError
 from models.digits_experiment.grid import GRIDS, SETTINGS, Grid, run_grid
 from models.digits_experiment.report import grid_rows, markdown_summary

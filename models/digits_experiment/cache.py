@@ -19,11 +19,11 @@ from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
-import torch
+from importlib.metadata import version
 
 from models.digits_experiment.config import ExperimentConfig
 from models.digits_experiment.data import DigitsData
-from models.digits_experiment.train import History
+from models.digits_experiment.history import History
 
 # Settings that only the analysis reads (applied to a recorded history).
 ANALYSIS_ONLY = ("accuracy_tolerance", "nc_fraction")
@@ -35,7 +35,7 @@ def _code_fingerprint() -> str:
     digest = hashlib.sha256()
     for path in [here / name for name in _SOURCES] + [here.parent / "nc_metrics.py"]:
         digest.update(path.read_bytes())
-    digest.update(torch.__version__.encode())
+    digest.update(version("torch").encode())  # without importing torch
     return digest.hexdigest()
 
 

@@ -30,7 +30,7 @@ from models.digits_experiment import cache
 from models.digits_experiment.analysis import ALPHA, Comparison, adjust_family, compare, time_to_final_accuracy, time_to_threshold
 from models.digits_experiment.config import COMPARED_LOSSES, LOSSES, ExperimentConfig
 from models.digits_experiment.data import DigitsData, load_data
-from models.digits_experiment.train import History, resolve_device, train
+from models.digits_experiment.history import History
 
 SUBCLAIMS = ("accuracy", "nc1", "nc2", "nc3", "trace_ratio")
 
@@ -103,6 +103,8 @@ def run_arms(config: ExperimentConfig, seeds: Sequence[int], data: DigitsData | 
     unknown = [loss for loss in losses if loss not in LOSSES]
     if unknown:
         raise ValueError(f"losses must be among {LOSSES}; got {unknown}")
+    from models.digits_experiment.train import resolve_device, train  # torch, loaded only to train
+
     device_type = resolve_device(device).type
     total, done, started = len(losses) * len(seeds), 0, time.perf_counter()
     runs = {}
