@@ -140,6 +140,18 @@ def evaluate_faster(inst) -> Evaluation:
                                "refuted": sum(v == "refuted" for v in verdicts), "comparisons": len(verdicts)})
 
 
+# Arrays of these claims' instances (shapes and meaning; `list` and `show` print them).
+TIME_ARRAYS = {
+    "t_linear": "(K, R, n) steps (GD iterations) to the event under the linear loss: K comparisons, R replicates "
+                "(base seeds), n seeds; inf if not reached",
+    "t_other": "(K, R, n) steps to the event under the compared loss, paired with t_linear",
+    "family_p": "(K, R, m) raw p-values of the other comparisons of each replicate's family (for Holm)",
+    "t_linear_wn": "(K, n) optional: steps under the linear loss with every arm weight-normalised",
+    "t_other_wn": "(K, n) optional: steps under the compared loss with every arm weight-normalised",
+    "family_p_wn": "(K, m) optional: the other p-values of the all-normalised family",
+}
+
+
 def _claim(key: str, claim_id: str, paper_ref: str, statement: str, quote: str, reading: str,
            summary: str | None = None) -> Claim:
     verdict = EXPECTED[PROFILE][key]
@@ -148,6 +160,7 @@ def _claim(key: str, claim_id: str, paper_ref: str, statement: str, quote: str, 
         expected_verdict=verdict,
         counterexample_summary=summary if verdict == "refuted" else None,
         instance_arrays=("t_linear", "t_other", "family_p"),
+        array_docs=TIME_ARRAYS,
         evaluate=evaluate_faster,
     ))
 

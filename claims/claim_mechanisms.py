@@ -123,6 +123,9 @@ GROWTH = register(Claim(
     counterexample_summary="the B.2 network with batch normalisation (near-zero init 1e-3, seed 0): linear-loss "
                            "gradient norm x135 in 150 steps (logistic x0.41), every value finite",
     instance_arrays=("batch_norm", "init_scale", "seed"),
+    array_docs={"batch_norm": "() 1.0: batch normalisation before every ReLU (the paper's network); 0.0: none",
+                "init_scale": "() standard deviation of the initial weights",
+                "seed": "() the seed of the initialisation (an integer)"},
     evaluate=evaluate_growth_printed,
 ))
 

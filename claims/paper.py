@@ -196,8 +196,6 @@ ARRAY_DOCS = {
     "v0": "(h,) second-layer weights at t = 0",
     "eta": "() a step size > 0 (gradient descent instead of the flow)",
     "logistic": "() 1.0 for the logistic loss instead of the linear loss",
-    "t_linear": "(seeds,) steps (GD iterations) to the event under the linear loss, one per seed; inf if not reached",
-    "t_logistic": "(seeds,) steps (GD iterations) to the event under the logistic loss, paired with t_linear",
 }
 
 PAPER = Paper(

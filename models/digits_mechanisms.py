@@ -26,13 +26,18 @@ References:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 LOSSES = ("linear", "logistic")
+
+
+if TYPE_CHECKING:  # annotations only
+    import torch
 
 
 class MechanismsError(ValueError):
@@ -129,6 +134,8 @@ def init_weights(setting: Setting, d_in: int, seed: int) -> list[np.ndarray]:
 
 
 def _features(x: torch.Tensor, hidden: list[torch.Tensor], setting: Setting) -> torch.Tensor:
+    import torch  # here, not at module level: listing the claims must not load torch
+
     h = x
     for W in hidden:
         z = h @ W.T
@@ -140,6 +147,8 @@ def _features(x: torch.Tensor, hidden: list[torch.Tensor], setting: Setting) -> 
 
 def network_outputs(X, weights, setting: Setting) -> tuple[np.ndarray, np.ndarray]:
     """(features h_L (n, width), outputs f (n,)) of the network with the given weights (float64)."""
+    import torch  # here, not at module level: listing the claims must not load torch
+
     x = torch.as_tensor(np.asarray(X, dtype=np.float64))
     ws = [torch.as_tensor(np.asarray(w, dtype=np.float64)) for w in weights]
     with torch.no_grad():
@@ -148,6 +157,8 @@ def network_outputs(X, weights, setting: Setting) -> tuple[np.ndarray, np.ndarra
 
 
 def _loss(f: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
+    import torch  # here, not at module level: listing the claims must not load torch
+
     margins = y * f
     if loss == "linear":
         return -margins.sum()
@@ -155,6 +166,8 @@ def _loss(f: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
 
 
 def _project(params: list[torch.Tensor], setting: Setting) -> None:
+    import torch  # here, not at module level: listing the claims must not load torch
+
     with torch.no_grad():
         for W in params[:-1]:
             W.mul_(setting.hidden_norm / W.norm(dim=1, keepdim=True))
@@ -166,6 +179,8 @@ def train(setting: Setting, X, y, *, seed: int = 0, weights: list[np.ndarray] | 
 
     Runs on one torch thread (restored afterwards): at these sizes (352 x 64 x 32) thread start-up costs
     ten times the arithmetic."""
+    import torch  # here, not at module level: listing the claims must not load torch
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -175,6 +190,8 @@ def train(setting: Setting, X, y, *, seed: int = 0, weights: list[np.ndarray] | 
 
 
 def _train(setting: Setting, X, y, *, seed: int, weights: list[np.ndarray] | None) -> Run:
+    import torch  # here, not at module level: listing the claims must not load torch
+
     dtype = torch.float32 if setting.dtype == "float32" else torch.float64
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)

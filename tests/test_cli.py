@@ -297,3 +297,25 @@ def test_probe_from_another_folder_prints_paths_that_work_there(tmp_path, capsys
     assert Path(ce["file"]).is_absolute() and Path(ce["file"]).is_file()
     assert Path(ce["file"]).parent == project / "reports" / "counterexamples"
     assert ce["file"] in ce["replay"]
+
+
+def test_list_show_check_probe_do_not_import_torch(tmp_path):
+    # Only the claims that train a network need torch; the commands on the others must not pay for it.
+    data = _write(tmp_path, "sep.npz", X=np.array([[1.0, 0.0], [-0.8, -0.6]]), y=np.array([1.0, -1.0]),
+                  W0=np.array([[1.0, 0.5]]))
+    script = f"""
+import contextlib, io, sys
+from pathlib import Path
+from claims.framework.cli import main
+from claims.paper import PAPER
+root = Path({str(ROOT)!r})
+with contextlib.redirect_stdout(io.StringIO()):
+    codes = [main(["list"], paper=PAPER, root=root), main(["show", "theorem-9"], paper=PAPER, root=root),
+             main(["check", "lemma-6", "--data", {data!r}], paper=PAPER, root=root),
+             main(["probe", "theorem-9", "--violate", "balanced-init", "--max-examples", "2",
+                   "--report-dir", {str(tmp_path / "r")!r}], paper=PAPER, root=root)]
+print(codes, "torch" in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("]")[-1].strip() == "False" and result.stdout.startswith("[0, 0, 0, 0]"), result.stdout
