@@ -1,11 +1,12 @@
 """``claims.md``: the claim report as a referee would hand it to the authors, rendered from
 ``claims.json``.
 
-Layout: the main results (which hold, which hold after a repair, which fail); the summary
-table in the paper's order with verdict and severity, then one table per report part (claims
-beyond the paper's own, e.g. in the related work's settings); the findings grouped by root cause,
-most severe first, each with the paper's words, the suite's reading, the correction, the
-counterexample and the evidence for its severity; the proof graph (Mermaid, coloured by
+Layout: the paper's main results (which hold, which hold after a repair, which fail); the
+summary table in the paper's order with verdict and severity; the paper's findings grouped by
+root cause, most severe first, each with the paper's words, the suite's reading, the
+correction, the counterexample and the evidence for its severity; then each report part
+(claims beyond the paper's own, e.g. in the related work's settings) with its own summary,
+results and findings; the proof graph (Mermaid, coloured by
 verdict) and, per theorem, whether its proof stands once its steps' findings are repaired; the
 legend; then an appendix with the assumption-probe matrix, the paper's own sections and the
 figures. Math is written in GitHub's ``$...$``.
@@ -78,14 +79,11 @@ def _status(records: Sequence[Mapping[str, Any]]) -> str:
     return "fails as stated"
 
 
-def _main_results(report: Mapping[str, Any], paper: Paper) -> list[str]:
-    by_id = {r["id"]: r for r in report["claims"]}
-    if not paper.main_results:
-        return []
+def _results_table(records_by_id: Mapping[str, Mapping[str, Any]], results: Sequence[Any], opening: str) -> list[str]:
     groups: dict[str, list[str]] = {"holds": [], "holds after repair": [], "fails as stated": [], "undecided": []}
     details = []
-    for result in paper.main_results:
-        records = [by_id[c] for c in result.claims if c in by_id]
+    for result in results:
+        records = [records_by_id[c] for c in result.claims if c in records_by_id]
         if not records:
             continue
         status = _status(records)
@@ -93,13 +91,25 @@ def _main_results(report: Mapping[str, Any], paper: Paper) -> list[str]:
         flagged = [r for r in records if r["verdict"] in FLAGGED]
         repair = "; ".join(f"`{r['id']}`: {r['verdict']}, {r['severity'] or 'no severity'}" for r in flagged)
         details.append(f"| {result.name} | **{status}** | {_cell(repair, 400) or '-'} |")
-    sentence = []
-    for status, names in groups.items():
-        if names:
-            sentence.append(f"*{status}*: " + "; ".join(names))
-    return ["## Main results", "",
-            "Of the paper's main results, " + ". ".join(sentence) + ".", "",
-            "| main result | status | findings (verdict, severity) |", "|---|---|---|", *details, ""]
+    if not details:
+        return []
+    sentence = [f"*{status}*: " + "; ".join(names) for status, names in groups.items() if names]
+    return [opening + ". ".join(sentence) + ".", "",
+            "| result | status | findings (verdict, severity) |", "|---|---|---|", *details, ""]
+
+
+def _in_part(result: Any, part_of: Mapping[str, str | None]) -> str | None:
+    """The report part all of a main result's claims belong to (None: the paper's own)."""
+    parts = {part_of.get(c) for c in result.claims if c in part_of}
+    return parts.pop() if len(parts) == 1 else None
+
+
+def _main_results(report: Mapping[str, Any], paper: Paper) -> list[str]:
+    by_id = {r["id"]: r for r in report["claims"]}
+    part_of = {r["id"]: r.get("part") for r in report["claims"]}
+    own = [m for m in paper.main_results if _in_part(m, part_of) is None]
+    table = _results_table(by_id, own, "Of the paper's main results, ")
+    return ["## Main results", "", *table] if table else []
 
 
 def _ordered(report: Mapping[str, Any], paper: Paper) -> list[Mapping[str, Any]]:
@@ -158,12 +168,13 @@ def _finding(rec: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _findings(report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> list[str]:
-    lines = ["## Findings by root cause", ""]
+def _findings(report: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
+              title: str = "Findings by root cause") -> list[str]:
+    lines = [f"## {title}", ""]
     flagged = [r for r in records if r["verdict"] in FLAGGED]
     if not flagged:
         return lines + ["None.", ""]
-    lines += ["Most severe first. Each finding quotes the paper, says how the suite reads it, and gives the "
+    lines += ["Most severe first. Each finding quotes its source, says how the suite reads it, and gives the "
               "correction, the counterexample and the evidence for its severity.", ""]
     placed = set()
     for cause in report["root_causes"]:
@@ -181,6 +192,21 @@ def _findings(report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -
         for rec in rest:
             lines += _finding(rec)
     return lines
+
+
+def _part(report: Mapping[str, Any], paper: Paper, part: Any, records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One report part: its introduction, its results, its claims and its findings."""
+    members = [r for r in records if r.get("part") == part.key]
+    if not members:
+        return []
+    by_id = {r["id"]: r for r in report["claims"]}
+    part_of = {r["id"]: r.get("part") for r in report["claims"]}
+    results = [m for m in paper.main_results if _in_part(m, part_of) == part.key]
+    lines = _summary(members, part.title, " ".join(filter(None, (
+        part.intro, "Severity applies to errata, refutations and gaps."))))
+    lines += _results_table(by_id, results, "Of these results, ")
+    findings = _findings(report, members, f"{part.title}: findings by root cause")
+    return lines + (findings if any(r["verdict"] in FLAGGED for r in members) else [])
 
 
 def _node(claim_id: str) -> str:
@@ -271,13 +297,11 @@ def render_markdown(report: Mapping[str, Any], paper: Paper, figure_files: Seque
         lines += [f"- {_cell(m, 300)}" for m in session["mismatches"]] + [""]
     records = _ordered(report, paper)
     lines += _main_results(report, paper)
-    lines += _summary([r for r in records if r.get("part") is None])
+    own = [r for r in records if r.get("part") is None]
+    lines += _summary(own)
+    lines += _findings(report, own)
     for part in paper.parts:
-        members = [r for r in records if r.get("part") == part.key]
-        if members:
-            lines += _summary(members, part.title, " ".join(filter(None, (
-                part.intro, "Severity applies to errata, refutations and gaps."))))
-    lines += _findings(report, records)
+        lines += _part(report, paper, part, records)
     lines += _proof_graph(records)
     lines += _legend()
     lines += ["## Appendix", "", "### Assumption probes", ""]
