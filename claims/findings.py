@@ -114,7 +114,7 @@ ROOT_CAUSES = (
             "scale. Affects the NC1 curves of Figure 1 (Appendix B.3's metric), and the Section 4 comparison "
             "depends on it: on MNIST 0 vs 8 the linear loss is faster by tr(Sigma_W)/tr(Sigma_B) against every "
             "other loss in both replicates, while by B.3's metric NC1 is faster only against MSE and "
-            "undecided against logistic."),
+            "undecided against logistic, label smoothing and focal loss."),
     ),
     RootCause(
         id="d4-normalisation-mismatch",
