@@ -47,7 +47,8 @@ import sympy as sp
 from hypothesis import strategies as st
 
 from claims.framework import profiles
-from claims.framework.checks import SEARCH, assert_sympy_zero, property_check, rejects, require, search_counterexample
+from claims.framework.checks import (SEARCH, assert_sympy_zero, precondition, property_check, rejects, require,
+                                     search_counterexample)
 from claims.framework.claim import Claim, Evaluation, register
 from models import ufm_weight_decay as wd
 from models.nc_metrics import trace_ratio
@@ -440,10 +441,12 @@ def test_linear_nc_printed_symbolic():
     A = sp.hessian(G, (v, h1, h2))
     # Leading principal minors lam_v, lam_v lam_h, lam_h (lam_v lam_h - 2): all > 0 iff lam_v lam_h > 2 = n.
     minors = [sp.factor(A[:k, :k].det()) for k in (1, 2, 3)]
-    assert_sympy_zero(minors[2] - lam_h * (lam_v * lam_h - 2), "third leading minor minus lam_h (lam_v lam_h - n)")
+    precondition(sp.simplify(minors[2] - lam_h * (lam_v * lam_h - 2)) == 0,
+                 f"third leading minor {minors[2]} is not lam_h (lam_v lam_h - n)")
     stationary = sp.solve([sp.diff(G, s) for s in (v, h1, h2)], (v, h1, h2), dict=True)
     point = {lam_v: sp.Rational(9, 4), lam_h: 1}
-    assert stationary == [{v: 0, h1: 0, h2: 0}] and all(m.subs(point) > 0 for m in minors)
+    precondition(stationary == [{v: 0, h1: 0, h2: 0}] and all(m.subs(point) > 0 for m in minors),
+                 f"stationary points {stationary}, minors at lam_v lam_h = 9/4 > n: {[m.subs(point) for m in minors]}")
     # The printed statement asks the global minimiser to separate the classes (h_+ != h_-).
     assert sp.simplify((h1 - h2).subs(stationary[0])) != 0, "the global minimiser has h_+ = h_- = 0: no NC"
 

@@ -403,3 +403,15 @@ def test_claim_naming_an_undeclared_part_is_a_usage_error(project):
     result = run(project, CLAIMS + PART_CLAIM)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*claim 'toy-cube' names part 'beyond', which the paper does not declare*"])
+
+
+def test_broken_setup_of_a_printed_check_is_a_mismatch_not_the_refutation(project):
+    # A printed-form check is expected to fail with an AssertionError; a failed precondition is not that.
+    broken = CLAIMS.replace('''    found = search_counterexample(record_property, SQ, UNIT.satisfying())''',
+                            '''    from claims.framework.checks import precondition
+    precondition(1 + 1 == 3, "the simulator disagrees with its reference")
+    found = search_counterexample(record_property, SQ, UNIT.satisfying())''')
+    result = run(project, broken)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*PreconditionError: the simulator disagrees with its reference*",
+                                 "*MISMATCH claim toy-erratum*"])

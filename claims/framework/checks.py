@@ -93,6 +93,20 @@ def inconclusive(reason: str) -> None:
     pytest.skip(INCONCLUSIVE_PREFIX + reason)
 
 
+class PreconditionError(RuntimeError):
+    """A check's own setup does not hold (a simulator disagrees with its reference, an instance
+    is not what the check built). Not an AssertionError, so a printed-form or proof-step check,
+    which the plugin expects to fail with an AssertionError, fails loudly instead of counting
+    a broken setup as the recorded refutation."""
+
+
+def precondition(condition: bool, message: str) -> None:
+    """Stop the check with :class:`PreconditionError` unless ``condition``: use it for what a
+    printed-form check must establish *before* it tests the printed statement."""
+    if not condition:
+        raise PreconditionError(message)
+
+
 def require(condition: bool, message: str = "check failed") -> None:
     """Fail the current check unless ``condition`` (usable inside lambdas)."""
     if not condition:
