@@ -13,9 +13,10 @@ Referee reading.
   batch normalisation with fixed affine parameters), without weight normalisation, for the
   linear and the logistic loss; and in the two-layer model of Section 5.2 where it applies.
 - Gradient growth. "Much faster": the linear loss's gradient norm at the last step over its
-  first is at least 10 times the logistic loss's ratio. "Numerical instability": a weight, output
+  value at step 15 (after both leave the near-zero initialisation) is at least 10 times the
+  logistic loss's ratio. "Numerical instability": a weight, output
   or gradient becomes non-finite (float32, the framework default) within the run. In the paper's
-  network (batch normalisation before every ReLU) the first holds (x135 against a decay to x0.41 in 150 steps)
+  network (batch normalisation before every ReLU) the first holds (x1.6 from step 15 to 150 against a decay to x0.08: x21 relative)
   but nothing overflows: batch normalisation makes the hidden layers scale-invariant and the
   features bounded, so the weights grow about linearly. Without batch normalisation (same network,
   standard-scale initialisation 1/sqrt(fan_in)) the linear loss overflows at step 13 while
@@ -46,15 +47,22 @@ from claims.framework.checks import assert_sympy_zero, record_counterexample, re
 from claims.framework.claim import Claim, Evaluation, register
 from models.digits_mechanisms import Setting, load_digits_pair, train
 
-# Steps of every digits run (step 0.001 as in Appendix B.2): the linear loss's gradient has grown ~x135 by then.
+# Steps of every digits run (step 0.001 as in Appendix B.2): the linear loss's gradient no longer decays, the logistic one's has fallen ~x12 since step 15.
 STEPS = 150
 # "Much faster": the linear ratio last/first at least this many times the logistic one.
 MUCH_FASTER = 10.0
+# Growth is measured from this step on: from the near-zero initialisation (1e-3) both losses' gradients first
+# jump by ~10^3 in three steps (leaving the saddle at 0), which says nothing about saturation; by step 15 both
+# have settled (linear ~10^3, logistic ~30) and what follows is the loss's own behaviour.
+GROWTH_FROM = 15
 # "Balance": ||mu_+|| / ||mu_-|| within [1/BAND, BAND] at every step.
 BAND = 2.0
 # Standard-scale initialisation (row norms ~ 1) for the network without batch normalisation: at the paper's
 # near-zero scale (1e-3) a three-layer network without it sits at the saddle at 0 (gradient ~1e-4) and nothing moves.
 STANDARD_INIT = 1.0
+# The network without batch normalisation at an initialisation small enough to train for tens of steps before
+# its weights overflow (53-68 finite steps at 0.1 on the digits pair) and large enough to leave the saddle at 0.
+WITHOUT_BN_TRAINING_INIT = 0.1
 
 
 @functools.lru_cache(maxsize=None)
@@ -74,7 +82,8 @@ def growth_figures(inst) -> dict[str, float]:
     for loss in ("linear", "logistic"):
         run = _run(loss, bn, init, seed)
         last = run.first_nonfinite_step() - 1 if run.first_nonfinite_step() > 0 else STEPS
-        figures[f"{loss}_grad_ratio"] = float(run.grad_norm[last] / run.grad_norm[0])
+        start = GROWTH_FROM if last > GROWTH_FROM else 0
+        figures[f"{loss}_grad_ratio"] = float(run.grad_norm[last] / run.grad_norm[start])
         figures[f"{loss}_first_nonfinite_step"] = float(run.first_nonfinite_step())
     return figures
 
@@ -116,12 +125,12 @@ GROWTH = register(Claim(
             "loss's; 'instability' = a non-finite weight, output or gradient within the run.",
     expected_verdict="erratum",
     correction="With batch normalisation (the paper's network) the gradient norms grow much faster than under the "
-               "logistic loss (x135 against x0.41 in 150 steps) but stay finite: the hidden layers are scale-invariant "
+               "logistic loss (x1.6 from step 15 to 150 against x0.08) but stay finite: the hidden layers are scale-invariant "
                "and the weights grow about linearly. Numerical instability (float32 overflow at step 13) occurs without "
                "batch normalisation, where the network is homogeneous and the linear loss drives its weights to "
                "blow up; in the two-layer model the gradient grows like e^{||x_+-|| t} after alignment.",
     counterexample_summary="the B.2 network with batch normalisation (near-zero init 1e-3, seed 0): linear-loss "
-                           "gradient norm x135 in 150 steps (logistic x0.41), every value finite",
+                           "gradient norm x1.6 from step 15 to 150 (logistic x0.08), every value finite",
     instance_arrays=("batch_norm", "init_scale", "seed"),
     array_docs={"batch_norm": "() 1.0: batch normalisation before every ReLU (the paper's network); 0.0: none",
                 "init_scale": "() standard deviation of the initial weights",
@@ -202,7 +211,9 @@ BALANCE = register(Claim(
     quote=r"batch normalization maintains the balance between  $\|\mathbf{x}_+\|$  and  $\|\mathbf{x}_-\|$",
     reading="x_+- are the class sums of the last hidden layer's features (we compare class means, which removes the "
             "class counts 174/178); 'maintains the balance' = the ratio stays within a factor 2 of 1 at every step of "
-            "training with the linear loss (B.2 network, batch normalisation on, no weight normalisation).",
+            "training with the linear loss (B.2 network, batch normalisation on, no weight normalisation), while the same "
+            "network without batch normalisation leaves that band (|log ratio| reaches ~40 on the digits pair before "
+            "overflow): the band is loose (the ratio is 1.24 at step 0), the contrast is not.",
     expected_verdict="verified",
 ))
 
@@ -242,9 +253,21 @@ def test_balance_absent_in_two_layer_model(record_property):
     assert abs(result.figures["max_abs_log_ratio"] - 2.0) < 1e-12
 
 
+@pytest.mark.claim(BALANCE.id, kind="empirical")
+def test_balance_lost_without_batch_norm(record_property):
+    """The contrast that makes batch normalisation the cause: the same network without it, at an initialisation
+    where it trains (0.1; at 1e-3 it sits at the saddle at 0 and nothing moves), loses the balance: |log ratio|
+    leaves log 2 long before its weights overflow (seeds 0 and 1)."""
+    for seed in (0, 1):
+        result = evaluate_balance(_run("linear", False, WITHOUT_BN_TRAINING_INIT, seed).ratio)
+        record_property(f"fig:without_bn_seed{seed}_max_abs_log_ratio", result.figures["max_abs_log_ratio"])
+        assert not result.holds, f"seed {seed}: {result.figures}"
+
+
 @pytest.mark.negative_control(BALANCE.id)
 def test_balance_negative_control():
-    """Broken variant: the ratio trajectory of the two-layer model without batch normalisation fed to the evaluation:
-    rejected; the batch-normalised run accepted."""
+    """Broken variant: batch normalisation switched off in the network the evaluation judges (the run without it,
+    and the two-layer model's e^{(||x_+|| - ||x_-||) t}): both rejected; the batch-normalised run accepted."""
     assert evaluate_balance(_run("linear", True, 1e-3, 0).ratio).holds
+    rejects(evaluate_balance, _run("linear", False, WITHOUT_BN_TRAINING_INIT, 0).ratio)
     rejects(evaluate_balance, two_layer_ratio(1.2, 1.0, np.linspace(0.0, 10.0, 101)))
