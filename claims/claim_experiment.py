@@ -81,7 +81,7 @@ from claims.framework.claim import Claim, Evaluation, register
 from claims.paper import SENSITIVITY
 from models.digits_experiment.analysis import ALPHA, compare, holm
 from models.digits_experiment.config import COMPARED_LOSSES
-from models.digits_experiment.experiment import subclaim_time
+from models.digits_experiment.experiment import comparable, subclaim_time
 from models.digits_experiment.figures import figure1, step_counts
 from models.digits_experiment.grid import ALL_NORMALISED, GRIDS, GridResult, run_grid, summary_verdict
 from models.digits_experiment.report import grid_rows
@@ -111,6 +111,10 @@ TO_CLAIM = {"reproduced": "verified", "refuted": "refuted", "not reproduced": "i
 # ---------------------------------------------------------------------------------------
 # The decision rule as an evaluation on per-seed step counts (what `claims check` replays).
 # ---------------------------------------------------------------------------------------
+# family_p's marker for a comparison outside Holm's family (the compared arm diverged in every seed).
+NOT_IN_FAMILY = -1.0
+
+
 def evaluate_faster(inst) -> Evaluation:
     """The verdict rule on K comparisons (linear vs one loss for one sub-claim each), R replicates,
     n seeds: ``t_linear``, ``t_other`` (K, R, n) steps under B.2 (inf: not reached), ``family_p``
@@ -126,13 +130,14 @@ def evaluate_faster(inst) -> Evaluation:
         decisions = []
         for r in range(t_lin.shape[1]):
             c = compare(t_lin[k, r], t_oth[k, r])
-            p_adj = holm([c.p_value, *fam[k, r]])[0]
-            decisions.append(c.adjusted(p_adj, 1 + fam.shape[2]).decision)
+            others = fam[k, r][fam[k, r] >= 0]  # NOT_IN_FAMILY: a comparison that tested nothing
+            decisions.append(c.adjusted(holm([c.p_value, *others])[0], 1 + others.size).decision)
         decision = decisions[0] if len(set(decisions)) == 1 else "inconclusive"
         normalised = None
         if "t_linear_wn" in inst:
             c = compare(np.asarray(inst["t_linear_wn"], float)[k], np.asarray(inst["t_other_wn"], float)[k])
             fam_wn = np.asarray(inst["family_p_wn"], float)[k]
+            fam_wn = fam_wn[fam_wn >= 0]
             normalised = c.adjusted(holm([c.p_value, *fam_wn])[0], 1 + fam_wn.size).decision
         verdicts.append(summary_verdict(decision, normalised))
     return Evaluation(holds=all(v == "reproduced" for v in verdicts),
@@ -145,7 +150,8 @@ TIME_ARRAYS = {
     "t_linear": "(K, R, n) steps (GD iterations) to the event under the linear loss: K comparisons, R replicates "
                 "(base seeds), n seeds; inf if not reached",
     "t_other": "(K, R, n) steps to the event under the compared loss, paired with t_linear",
-    "family_p": "(K, R, m) raw p-values of the other comparisons of each replicate's family (for Holm)",
+    "family_p": "(K, R, m) raw p-values of the other comparisons of each replicate's family (for Holm); -1: a "
+                "comparison left out of the family (the compared loss diverged in every seed)",
     "t_linear_wn": "(K, n) optional: steps under the linear loss with every arm weight-normalised",
     "t_other_wn": "(K, n) optional: steps under the compared loss with every arm weight-normalised",
     "family_p_wn": "(K, m) optional: the other p-values of the all-normalised family",
@@ -253,13 +259,16 @@ def instance(result: GridResult, comparisons) -> dict[str, np.ndarray]:
     horizon = result.grid.steps
 
     def times(results, sub, other):
-        first = [subclaim_time(h, sub) for h in results.linear]
-        second = [subclaim_time(h, sub) for h in results.arm(other)]
+        # A seed where either run diverged is a tie (both "not reached"), as in the grid's own comparison.
+        pairs = [(subclaim_time(a, sub), subclaim_time(b, sub)) if a.status == b.status == "ok" else (np.inf, np.inf)
+                 for a, b in zip(results.linear, results.arm(other))]
+        first, second = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
         return (np.where(np.isinf(first), horizon + 1.0, first), np.where(np.isinf(second), horizon + 1.0, second))
 
     def rest(results, sub, other):
         family = result.family(results)
-        return [c.p_value for key, c in family.items() if key != (sub, other)]
+        return [c.p_value if comparable(results, key[1]) else NOT_IN_FAMILY
+                for key, c in family.items() if key != (sub, other)]
 
     reps = list(result.replicates.values())
     inst = {
@@ -386,13 +395,17 @@ def _holm_by_hand(p: list[float]) -> list[float]:
 def _numerical(result: GridResult, claim: Claim) -> None:
     for results in result.replicates.values():
         family = result.family(results)
-        raw = [c.p_value for c in family.values()]
         for c in family.values():
             # 1e-12: the same binomial tail summed two ways in float64.
             assert math.isclose(c.p_value, _sign_p_by_hand(c.linear_faster, c.other_faster), rel_tol=1e-12)
-        by_hand = _holm_by_hand(raw)
-        for (key, c), p in zip(family.items(), by_hand):
+        # Holm's family: the comparisons that tested something (a loss diverged in every seed is left out).
+        tested = {key: c for key, c in family.items() if comparable(results, key[1])}
+        by_hand = _holm_by_hand([c.p_value for c in tested.values()])
+        for (key, c), p in zip(tested.items(), by_hand):
             assert math.isclose(c.p_adjusted, p, rel_tol=1e-12), key  # products of the same floats
+            assert c.family_size == len(tested), key
+        for key in family.keys() - tested.keys():
+            assert family[key].decision == "inconclusive" and family[key].seeds == family[key].ties, key
     verdict, _ = claim_verdict(result, COMPARISONS[claim.id])
     assert evaluate_faster(instance(result, COMPARISONS[claim.id])).holds == (verdict == "verified")
 

@@ -21,6 +21,7 @@ References:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -147,9 +148,18 @@ def compare_subclaim(results: ArmResults, subclaim: str, other: str = "logistic"
         first = second = results.arm(same_arm)
     if swap:
         first, second = second, first
-    return compare([subclaim_time(h, subclaim, **definitions) for h in first],
-                   [subclaim_time(h, subclaim, **definitions) for h in second],
-                   other=other, horizon=results.config.steps, alpha=alpha)
+    # A seed where either run diverged (non-finite) compares nothing about speed: both times are set to
+    # "not reached", a tie the sign test drops, so a diverged arm never counts as a win for the other.
+    pairs = [(subclaim_time(a, subclaim, **definitions), subclaim_time(b, subclaim, **definitions))
+             if a.status == b.status == "ok" else (math.inf, math.inf) for a, b in zip(first, second)]
+    return compare([p[0] for p in pairs], [p[1] for p in pairs], other=other, horizon=results.config.steps,
+                   alpha=alpha)
+
+
+def comparable(results: ArmResults, other: str) -> bool:
+    """Whether some seed has a finite run in both the linear arm and ``other`` (else the comparison
+    is left out of the Holm family: it tests nothing)."""
+    return any(a.status == b.status == "ok" for a, b in zip(results.linear, results.arm(other)))
 
 
 def compare_family(results: ArmResults, subclaims: Sequence[str] = SUBCLAIMS, others: Sequence[str] | None = None,
@@ -157,8 +167,11 @@ def compare_family(results: ArmResults, subclaims: Sequence[str] = SUBCLAIMS, ot
     """Every (sub-claim, compared loss) comparison, Holm-adjusted as one family."""
     others = results.compared if others is None else tuple(others)
     keys = [(sub, other) for sub in subclaims for other in others]
-    family = adjust_family([compare_subclaim(results, sub, other, alpha=alpha, **definitions) for sub, other in keys])
-    return dict(zip(keys, family))
+    comparisons = {key: compare_subclaim(results, key[0], key[1], alpha=alpha, **definitions) for key in keys}
+    # Holm's family holds the hypotheses actually tested: a loss that diverged in every seed is left out.
+    tested = [key for key in keys if comparable(results, key[1])]
+    comparisons.update(zip(tested, adjust_family([comparisons[key] for key in tested])))
+    return {key: comparisons[key] for key in keys}
 
 
 __all__ = ["ArmResults", "COMPARED_LOSSES", "SUBCLAIMS", "compare_family", "compare_subclaim", "run_arms",
