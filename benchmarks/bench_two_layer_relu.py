@@ -31,9 +31,10 @@ Times are CPU seconds of this process (time.process_time): other work on the mac
 them less than wall time, but on a loaded machine (shared cores, caches) absolute times still
 grow; the speed-ups compare solvers measured in the same run.
 
-Run: python benchmarks/bench_two_layer_relu.py [--sizes 100 500] [--hidden 100] [--dims 5]
+Run: python benchmarks/bench_two_layer_relu.py [--quick] [--sizes 100 500] [--hidden 100] [--dims 5]
      [--repeat 3] [--budget 60] [--no-joint] [--profile]
-Prints a Markdown table; --profile adds a cProfile of the exact solver on the last cell.
+Prints a Markdown table; --profile adds a cProfile of the exact solver on the last cell and a
+breakdown of its time (``breakdown``).
 """
 
 from __future__ import annotations
@@ -140,18 +141,70 @@ def cpu_times(fn, repeat: int, min_total: float = 0.0):
 
 def solve_flops(result, n: int, d: int) -> float:
     """Arithmetic of a solve (module docstring): (6 d + 6) n per neuron and round."""
-    rounds = np.ones(result.W_unit.shape[0])
+    return float((6 * d + 6) * n * rounds_per_neuron(result).sum())
+
+
+def rounds_per_neuron(result) -> np.ndarray:
+    """(h,) rounds in which each neuron moved: its distinct event times plus one."""
+    rounds = np.ones(result.W_unit.shape[0], dtype=int)
     seen = set()
     for e in result.events:
         if (e.neuron, e.time) not in seen:
             seen.add((e.neuron, e.time))
             rounds[e.neuron] += 1
-    return float((6 * d + 6) * n * rounds.sum())
+    return rounds
+
+
+def breakdown(X, y, W0, v0, t_end, repeat: int) -> list[tuple[str, float]]:
+    """Where the exact solver's time goes on one instance (CPU ms, medians of ``repeat``):
+
+    - the whole solve;
+    - the (m, n) arithmetic: the per-round kernels of models.two_layer_relu.exact (the
+      active sum a = sum y_i x_i, the crossing rates, the threshold and the flipped pairs) run
+      alone on arrays of the solve's shapes (m neurons moving in each round);
+    - building the result's Event objects (one Python object per event, the API's list);
+    - the rest: per-round interpreter work on (m,) and (m, d) arrays (modes, times, motion,
+      bookkeeping), about 130 numpy calls per round whatever m.
+    """
+    from models.two_layer_relu.exact import PARKED_RTOL, _crossing_rates
+    from models.two_layer_relu.result import Event
+
+    result = gradient_flow(X, y, W0, v0, t_end)
+    per = rounds_per_neuron(result)
+    moving = np.array([(per >= r).sum() for r in range(1, per.max() + 1)])  # m in each round
+    n, d = X.shape
+    rng = np.random.default_rng(0)
+    Xt, floor = X.T.copy(), PARKED_RTOL * np.linalg.norm(X, axis=1)
+    h = W0.shape[0]
+    w = rng.normal(size=(h, d))
+    w /= np.linalg.norm(w, axis=1, keepdims=True)
+    a_hat = np.roll(w, 1, axis=1)
+    sign = np.where(rng.uniform(size=(h, n)) < 0.5, 1.0, -1.0)
+    signed_y = np.where(sign > 0, y, 0.0)
+    sigma = np.ones(h)
+
+    def kernels():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for m in moving.tolist():
+                signed_y[:m] @ X
+                r, _, dmin, _ = _crossing_rates(Xt, floor, sign[:m], w[:m], a_hat[:m], sigma[:m])
+                np.flatnonzero(r >= (2.0 / dmin)[:, None])
+
+    items = [(e.time, e.neuron, e.sample, e.direction) for e in result.events]
+    t_solve, _ = cpu_times(lambda: gradient_flow(X, y, W0, v0, t_end), repeat)
+    t_kernels, _ = cpu_times(kernels, repeat)
+    t_events, _ = cpu_times(lambda: [Event(*item) for item in items], repeat)
+    rest = t_solve - t_kernels - t_events
+    return [("solve", t_solve), (f"(m, n) arithmetic: {moving.size} rounds, {moving.sum()} neuron-rounds", t_kernels),
+            (f"{len(items)} Event objects", t_events),
+            (f"the rest: per-round work on (m,) arrays, {1e6 * rest / moving.size:.0f} us per round", rest)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[20, 100, 500], help="sample counts n")
+    parser.add_argument("--quick", action="store_true", help="only n in {20, 100}")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None,
+                        help="sample counts n (default: 20 100 500; --quick: 20 100)")
     parser.add_argument("--hidden", type=int, nargs="+", default=[10, 100], help="neuron counts h")
     parser.add_argument("--dims", type=int, nargs="+", default=[5], help="input dimensions d")
     parser.add_argument("--mu", type=float, default=0.2, help="margin of the data (Assumption 1)")
@@ -160,13 +213,14 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=60.0,
                         help="CPU seconds allowed to one joint-baseline run (past it: a lower bound)")
     parser.add_argument("--no-joint", action="store_true", help="skip the joint baseline")
-    parser.add_argument("--profile", action="store_true", help="cProfile the exact solver on the last cell")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile and time breakdown of the exact solver on the last cell")
     args = parser.parse_args()
     print("| n | d | h | events exact / per-neuron / joint | exact ms | us per event | Mflop/s "
           "| per-neuron DOP853 s | speed-up | joint DOP853 s | speed-up | unit-state diff per-neuron / joint |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     last = None
-    for n in args.sizes:
+    for n in args.sizes or ([20, 100] if args.quick else [20, 100, 500]):
         for d in args.dims:
             for h in args.hidden:
                 X, y, W0, v0, t_end = separable_instance(n, d, h, seed=n + d + h, mu=args.mu)
@@ -198,6 +252,9 @@ def main() -> None:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
         print("\n```\n" + out.getvalue().strip() + "\n```")
+        print("\n| part of the exact solve (last cell) | CPU ms (median) |\n|---|---|")
+        for name, seconds in breakdown(*last, repeat=args.repeat_exact):
+            print(f"| {name} | {1e3 * seconds:.1f} |")
 
 
 if __name__ == "__main__":

@@ -274,7 +274,7 @@ def _crossing_rates(Xt, floor, sign, w, a_hat, sigma):
     rows = np.arange(m)
     win = np.argmax(r, axis=1)  # nan wins argmax
     best = r[rows, win]
-    checked = np.isnan(best) | ((best > 0) & ~(E[rows, win] > floor[win]))
+    checked = (E[rows, win] <= floor[win]) & ~(best <= 0)  # best nan (0 / 0) is checked too
     if checked.any():  # the masked form, from the products again
         c = np.flatnonzero(checked)
         H = np.maximum((w[c] @ Xt) * sign[c], 0.0)
@@ -291,7 +291,7 @@ def _time_to_move(delta, sigma, alpha, beta, k):
     A u^2 + Bq u - delta = 0 with A = sigma alpha >= 0 and Bq = sigma (alpha - beta) - delta;
     its one nonnegative root in the form without cancellation, s = log1p(u) / k.
     """
-    A = sigma * alpha
+    A = np.abs(alpha)  # = sigma alpha on a monotone segment (and never -0)
     Bq = sigma * (alpha - beta) - delta
     root = np.sqrt(Bq * Bq + 4 * A * delta)
     u = np.where(Bq >= 0, 2 * delta / (Bq + root), (root - Bq) / (2 * A))
@@ -374,15 +374,18 @@ def _flow(X, y, W0, v0, t_end, max_events: int) -> FlowResult:
         w_perp = w - p[:, None] * a_hat
         alpha, beta = (p + v) / 2, (p - v) / 2
         rounds.add(idx, tau, units, logs, (k, a_hat, w_perp, alpha, beta))
-        sigma = np.sign(np.where(v != 0, v, p))  # direction of p; 0 only at rest (p0 = v0 = 0)
+        sigma = np.sign(v)  # the direction p moves in: sign(v0), or sign(p0) when v0 = 0
+        if not sigma.all():
+            sigma = np.where(sigma != 0, sigma, np.sign(p))  # 0 only at rest (p0 = v0 = 0)
         r, E, dmin, checked = _crossing_rates(Xt, floor, sign, w, a_hat, sigma)
         s = _time_to_move(dmin, sigma, alpha, beta, k)
         # flip every crossing within SIMULTANEOUS_RTOL (or SIMULTANEOUS_ATOL / k) of the first
         dthr = _moved(k * s * (1 + SIMULTANEOUS_RTOL) + SIMULTANEOUS_ATOL, sigma, alpha, beta)
         rthr = 1.0 / dthr  # a rate at least this is a crossing within the tolerance
         # p turns back once (v changes sign) at z* = sqrt(beta / alpha) > 1 when alpha beta > 0
-        # and |beta| > |alpha|: those neurons take the per-sample roots of the quadratic.
-        turning = (alpha * beta > 0) & (np.abs(beta) > np.abs(alpha))
+        # and |beta| > |alpha|, i.e. when v (p + v) < 0: those neurons take the per-sample
+        # roots of the quadratic.
+        turning = alpha * v < 0
         if turning.any():
             tr = np.flatnonzero(turning)
             times = _crossing_times(Xt, floor, sign[tr] > 0, a_hat[tr], w_perp[tr], alpha[tr], beta[tr], k[tr])
@@ -391,7 +394,7 @@ def _flow(X, y, W0, v0, t_end, max_events: int) -> FlowResult:
                              np.inf, -np.inf)
             rthr[tr] = np.inf
             checked = checked | turning
-        ends = ~np.isfinite(s) | (tau + s > t_end)
+        ends = ~(tau + s <= t_end)  # s = inf: no crossing ahead (nan: none found either)
         rthr[ends] = np.nan  # nothing flips for a neuron whose last segment reaches t_end
         flat = np.flatnonzero(r >= rthr[:, None])  # flipped (row, sample) pairs, row-major
         rows, cols = np.divmod(flat, r.shape[1])
