@@ -37,6 +37,8 @@ References:
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 
 from models.two_layer_relu.result import (
@@ -451,5 +453,13 @@ def _events(parts, stop_time: float) -> list[Event]:
     times, neurons, samples, directions = (np.concatenate(col) for col in zip(*parts))
     order = np.lexsort((samples, neurons, times))
     keep = order[times[order] <= stop_time]
-    return [Event(t, j, i, e) for t, j, i, e in zip(times[keep].tolist(), neurons[keep].tolist(),
-                                                    samples[keep].tolist(), directions[keep].tolist())]
+    columns = times[keep].tolist(), neurons[keep].tolist(), samples[keep].tolist(), directions[keep].tolist()
+    # Thousands of new objects would set off the cyclic garbage collector every 700 or so,
+    # each time walking the whole heap; Events hold no cycles, so it is paused meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return list(map(Event, *columns))
+    finally:
+        if collecting:
+            gc.enable()
