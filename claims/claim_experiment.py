@@ -79,7 +79,7 @@ from claims.framework import profiles
 from claims.framework.checks import inconclusive, record_counterexample, rejects
 from claims.framework.claim import Claim, Evaluation, register
 from claims.paper import SENSITIVITY
-from models.digits_experiment.analysis import ALPHA, compare, holm
+from models.digits_experiment.analysis import compare, holm
 from models.digits_experiment.config import COMPARED_LOSSES
 from models.digits_experiment.experiment import comparable, subclaim_time
 from models.digits_experiment.figures import figure1, step_counts

@@ -50,7 +50,7 @@ from claims.framework.checks import (
 )
 from claims.framework.claim import Claim, Evaluation, register
 from models.nc_metrics import MetricInputError, binary_nc1, binary_nc3, class_statistics
-from models.ufm import UFMState, ufm_flow_closed_form, ufm_flow_numerical, ufm_loss
+from models.ufm import UFMInputError, UFMState, ufm_flow_closed_form, ufm_flow_numerical, ufm_loss
 
 # 1e-8 relative: DOP853 at rtol = atol = 1e-12 over t <= 2 with growth e^{sqrt(6) 2} ~ 130
 # keeps ~1e-10 relative accuracy; a wrong formula is off by O(1) relative.
@@ -142,15 +142,23 @@ def corrected_h(H0, v0, y, t, *, labelled: bool = True):
     return H0 + np.outer(y if labelled else np.ones_like(y), bracket)
 
 
+def _time(inst) -> float:
+    """The instance's time ``t``: one finite number >= 0 (UFMInputError otherwise: the user's mistake)."""
+    t = np.asarray(inst["t"], dtype=np.float64)
+    if t.size != 1 or not np.isfinite(t).all() or float(t.reshape(-1)[0]) < 0:
+        raise UFMInputError(f"array t must be one finite number >= 0 (shape () or (1,)); got {t.tolist()!r}")
+    return float(t.reshape(-1)[0])
+
+
 def evaluate_eq13_v(inst) -> Evaluation:
-    n, t = inst["H0"].shape[0], float(inst["t"])
+    n, t = inst["H0"].shape[0], _time(inst)
     ref = ufm_flow_numerical(inst["H0"], inst["v0"], inst["y"], t).v
     err = float(np.max(np.abs(printed_v(inst["v0"], _h0(inst), n, t) - ref)))
     return Evaluation(holds=_close(printed_v(inst["v0"], _h0(inst), n, t), ref), figures={"max_abs_error": err})
 
 
 def evaluate_eq13_h(inst) -> Evaluation:
-    t = float(inst["t"])
+    t = _time(inst)
     ref = ufm_flow_numerical(inst["H0"], inst["v0"], inst["y"], t).H
     got = printed_h(inst["H0"], inst["v0"], inst["y"], t)
     return Evaluation(holds=_close(got, ref), figures={"max_abs_error": float(np.max(np.abs(got - ref)))})
@@ -218,7 +226,7 @@ def evaluate_eq14_corrected(inst, flow=ufm_flow_closed_form) -> Evaluation:
 def evaluate_eq13_v_corrected(inst, **variant) -> Evaluation:
     """Corrected (13) (exponent sqrt(n) t) against DOP853 on one instance; ``variant``: corrected_v's
     mutation keyword (negative control only)."""
-    n, t = inst["H0"].shape[0], float(inst["t"])
+    n, t = inst["H0"].shape[0], _time(inst)
     ref = ufm_flow_numerical(inst["H0"], inst["v0"], inst["y"], t).v
     got = corrected_v(inst["v0"], _h0(inst), n, t, **variant)
     return Evaluation(holds=_close(got, ref), figures={"max_abs_error": float(np.max(np.abs(got - ref)))})
@@ -227,7 +235,7 @@ def evaluate_eq13_v_corrected(inst, **variant) -> Evaluation:
 def evaluate_eq13_h_corrected(inst, **variant) -> Evaluation:
     """Corrected h_i(t) (constant of integration restored) against DOP853 on one instance;
     ``variant``: corrected_h's mutation keyword (negative control only)."""
-    t = float(inst["t"])
+    t = _time(inst)
     ref = ufm_flow_numerical(inst["H0"], inst["v0"], inst["y"], t).H
     got = corrected_h(inst["H0"], inst["v0"], inst["y"], t, **variant)
     return Evaluation(holds=_close(got, ref), figures={"max_abs_error": float(np.max(np.abs(got - ref)))})

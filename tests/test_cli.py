@@ -319,3 +319,24 @@ print(codes, "torch" in sys.modules)
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("]")[-1].strip() == "False" and result.stdout.startswith("[0, 0, 0, 0]"), result.stdout
+
+
+def test_report_dir_and_data_mistakes_are_named(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    np.savez(tmp_path / "none.npz")
+    cases = {
+        ("list", "--report-dir", str(tmp_path / "missing")): "is not a folder",
+        ("list", "--report-dir", str(tmp_path / "empty")): "no claims.json in",
+        ("check", "lemma-6", "--data", str(tmp_path / "none.npz")): "an .npz archive with no arrays in it",
+        ("check", "lemma-6", "--data", str(tmp_path)): "is a folder; give the .npz file",
+    }
+    for argv, message in cases.items():
+        assert main(list(argv)) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, (argv, err)
+
+
+def test_output_piped_into_a_reader_that_closes_is_not_a_traceback():
+    result = subprocess.run(f"{sys.executable} -m claims list | head -1", shell=True, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in result.stderr and result.stdout.startswith("claim")

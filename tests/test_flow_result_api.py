@@ -52,3 +52,10 @@ def test_final_cones_tell_the_open_dead_cone_from_its_boundary():
     res = gradient_flow(X, y, np.vstack([frozen, dead]), np.array([1e-3, 1e-3]), 4.0)
     assert list(res.final_cones()) == ["boundary", "dead"]
     assert np.isfinite(res.cone_entry_times()).all()
+
+
+@pytest.mark.parametrize("bad", [-1, 0, 2.5, "x", True])
+def test_max_events_must_be_a_positive_integer(bad):
+    inst = separable_instance(np.random.default_rng(7), n_pos=2, n_neg=2, d=2, h=1)
+    with pytest.raises(FlowInputError, match="max_events must be an integer >= 1"):
+        gradient_flow(inst["X"], inst["y"], inst["W0"], inst["v0"], 1.0, max_events=bad)

@@ -29,6 +29,7 @@ References:
 from __future__ import annotations
 
 import argparse
+import os
 import importlib
 import json
 import sys
@@ -79,6 +80,12 @@ def load_claim_modules(paper: Paper) -> list[Claim]:
     return load_claims(paper)
 
 
+def _json_number(value) -> float | str:
+    """A figure as strict JSON: a float, or "inf", "-inf", "nan" (JSON has no non-finite numbers)."""
+    value = float(value)
+    return value if value == value and abs(value) != float("inf") else str(value)
+
+
 def _report_dir(args: argparse.Namespace) -> Path:
     """The report directory: ``--report-dir`` (relative to the current folder) or reports/."""
     given = getattr(args, "report_dir", None)
@@ -86,12 +93,23 @@ def _report_dir(args: argparse.Namespace) -> Path:
 
 
 def _last_verdicts(args: argparse.Namespace) -> dict[str, str]:
-    report = _report_dir(args) / "claims.json"
+    """{claim id: verdict} of the last report; {} when the default report directory has none yet.
+    A ``--report-dir`` the user names must hold a readable report (UsageError otherwise)."""
+    folder = _report_dir(args)
+    report = folder / "claims.json"
+    given = getattr(args, "report_dir", None) is not None
+    if given and not folder.is_dir():
+        raise UsageError(f"--report-dir: {str(folder)!r} is not a folder")
     if not report.is_file():
+        if given:
+            raise UsageError(f"--report-dir: no claims.json in {str(folder)!r} (a report directory is written by "
+                             "'python -m claims report --report-dir DIR')")
         return {}
     try:
         return {c["id"]: c["verdict"] for c in json.loads(report.read_text())["claims"]}
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError) as error:
+        if given:
+            raise UsageError(f"--report-dir: {str(report)!r} is not a readable report ({error})") from None
         return {}
 
 
@@ -138,7 +156,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     claim = _claim(args, args.claim_id)
     verdict = _last_verdicts(args).get(claim.id, "not run")
     lines = [f"{claim.id} ({claim.paper_ref}){' [part: ' + claim.part + ']' if claim.part else ''}",
-             f"  verdict: {verdict} (recorded: {claim.expected_verdict})",
+             f"  verdict in the last report: {verdict}; the suite expects: {claim.expected_verdict}"
+             + (" (a run that gives another verdict is a mismatch and fails)" if verdict not in (
+                 "not run", claim.expected_verdict) else ""),
              f"  statement: {_short(claim.statement, 2000)}"]
     if claim.reading:
         lines.append(f"  reading: {_short(claim.reading, 2000)}")
@@ -244,9 +264,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         "assumptions": assumptions,
         "verdict": "holds" if result.holds else "undefined" if result.undefined else "fails",
         "reason": reason,
-        "figures": {k: float(v) for k, v in result.figures.items()},
+        "figures": {k: _json_number(v) for k, v in result.figures.items()},
         "precision": "float64" if precision <= 2.0 ** -53 else
-                     f"arrays stored at unit roundoff {precision:.3g}: assumption tolerances widened to it",
+                     (f"arrays stored at unit roundoff {precision:.3g}: the assumption tests that depend on rounding "
+                      "widen their tolerances to it; the claim's own evaluation keeps its float64 tolerances"),
     }))
     return 0 if result.holds else 1
 
@@ -299,7 +320,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         return _probe_all(args, seconds)
     if args.violate is None:
         raise UsageError("probe CLAIM_ID needs --violate ASSUMPTION (one the claim lists; "
-                         "'python -m claims list' shows them)")
+                         "'python -m claims show CLAIM_ID' shows them)")
     if args.no_write:
         raise UsageError("--no-write goes with --all; a single probe never writes the report")
     claim = _claim(args, args.claim_id)
@@ -400,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "counterexample the last report saved for the claim")
     p_check.add_argument("--form", choices=("printed", "verified"), default="printed",
                          help="printed: the statement as printed (default); verified: the statement "
-                              "the claim's checks verify (the corrected one for an erratum), as probes use")
+                              "the claim's checks verify (the corrected one for an erratum), which probes evaluate")
     p_check.set_defaults(run=cmd_check)
     p_probe = sub.add_parser(
         "probe", parents=[where], help="drop one assumption of a claim and hunt for a counterexample",
@@ -439,3 +460,6 @@ def main(argv: list[str] | None = None, *, paper: Paper, root: Path) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader went away (``... | head``): stop quietly, as a Unix filter does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -40,11 +40,13 @@ def load_instance(path: Path, required: Iterable[str], optional: Iterable[str] =
     kept when present; ``rules`` are the paper's instance rules (see :func:`validate_instance`).
     """
     path = Path(path)
+    if path.is_dir():
+        raise InstanceError(f"--data: {str(path)!r} is a folder; give the .npz file")
     if not path.is_file():
         raise InstanceError(f"--data: no such file {str(path)!r}")
     with path.open("rb") as handle:
         magic = handle.read(6)
-    if not (magic.startswith(b"PK\x03\x04") or magic.startswith(b"\x93NUMPY")):
+    if not (magic.startswith((b"PK\x03\x04", b"PK\x05\x06")) or magic.startswith(b"\x93NUMPY")):
         raise InstanceError(f"--data: {str(path)!r} is not an .npz archive (it does not start like one); "
                             "save the arrays with numpy.savez")
     try:
@@ -53,6 +55,8 @@ def load_instance(path: Path, required: Iterable[str], optional: Iterable[str] =
             raise InstanceError(f"--data: {str(path)!r} holds a single array, not an .npz archive of named arrays")
         with archive:
             raw = {name: archive[name] for name in archive.files}
+        if not raw:
+            raise InstanceError(f"--data: {str(path)!r} is an .npz archive with no arrays in it")
     except InstanceError:
         raise
     except ValueError as error:

@@ -251,7 +251,8 @@ def _legend() -> list[str]:
     lines += [f"| {v} | {m} |" for v, m in VERDICT_LEGEND]
     lines += ["", "| severity | meaning |", "|---|---|"]
     lines += [f"| {s} | {m} |" for s, m in SEVERITY_LEGEND]
-    return lines + [""]
+    return lines + ["", "Counterexample files and replay commands are relative to the project root: run the "
+                        "replays from there (or give `check` the file's absolute path).", ""]
 
 
 def _probe_matrix(probes: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -12,6 +12,8 @@ References:
 
 from __future__ import annotations
 
+import numpy as np
+
 from models.two_layer_relu.exact import linear_loss_flow
 from models.two_layer_relu.result import (
     STATUS_FAILED,
@@ -47,6 +49,10 @@ def gradient_flow(X, y, W0, v0, t_end: float, *, loss: str = "linear", **options
         hint = " (the linear-loss flow is exact: it takes no tolerances)" if loss == "linear" else ""
         raise FlowInputError(f"option(s) {', '.join(unknown)} do not apply to loss={loss!r}{hint}; "
                              f"it takes {', '.join(OPTIONS[loss])}")
+    if "max_events" in options:
+        count = options["max_events"]
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+            raise FlowInputError(f"max_events must be an integer >= 1; got {count!r}")
     if loss == "linear":
         return linear_loss_flow(X, y, W0, v0, t_end, **options)
     if loss == "logistic":
