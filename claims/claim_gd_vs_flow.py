@@ -148,8 +148,9 @@ GD_THEOREMS = register(Claim(
                "active sample), so the directional collapse holds, and Theorem 9 holds along GD with the groups read "
                "off the final sign of v_j; a neuron whose v_j never changes sign obeys Theorem 9 as printed. The sign "
                "changes once eta ||sum_i y_i x_i|| >= 0.1 on some instances (0.3 with zeta = 0.73 on the "
-               "counterexample), so no bound in ||s|| and zeta alone restores the printed groups. For "
-               "eta ||s|| <= 0.01 GD ends every neuron in the flow's cone and aligns within "
+               "counterexample), so a bound eta ||s|| <= c zeta restores the printed groups only for c < 0.41, if "
+               "at all; the suite found no bound it could verify. On the seeded cases (not a theorem), "
+               "eta ||s|| <= 0.01 ends every neuron in the flow's cone and aligns within "
                "eta (1 + 2 ||s|| T_flow) of the flow's time.",
     counterexample_summary="X = [(cos 40, -sin 40), -(cos 40, -sin 40), -3 (cos 40, sin 40)], y = [1, -1, -1], one "
                            "balanced neuron of N_+ at 144 deg (zeta = 0.73), eta ||s|| = 0.3: v_j changes sign and the "
