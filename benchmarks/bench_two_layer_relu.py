@@ -29,7 +29,9 @@ each) and ~6 elementwise flops (sign, clamp, ratio, argmax, threshold): (6 d + 6
 
 Times are CPU seconds of this process (time.process_time): other work on the machine inflates
 them less than wall time, but on a loaded machine (shared cores, caches) absolute times still
-grow; the speed-ups compare solvers measured in the same run.
+grow; the speed-ups compare solvers measured in the same run. BLAS runs on one thread for all
+solvers: the products here are small, and OpenBLAS's second thread, spinning between calls,
+would add its CPU time to whichever solver runs next without making any of them faster.
 
 Run: python benchmarks/bench_two_layer_relu.py [--quick] [--sizes 100 500] [--hidden 100] [--dims 5]
      [--repeat 3] [--budget 60] [--no-joint] [--profile]
@@ -48,6 +50,7 @@ import time
 
 import numpy as np
 from scipy.integrate import DOP853
+from threadpoolctl import threadpool_limits
 from scipy.optimize import brentq
 
 from models.two_layer_relu import gradient_flow
@@ -258,4 +261,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with threadpool_limits(limits=1, user_api="blas"):  # see the module docstring
+        main()

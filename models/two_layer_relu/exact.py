@@ -49,9 +49,15 @@ References:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 
 import numpy as np
+
+try:  # installed with scikit-learn; without it the solver runs with BLAS's own threading
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # pragma: no cover
+    ThreadpoolController = None
 
 from models.two_layer_relu.result import (
     STATUS_MAX_EVENTS,
@@ -153,6 +159,23 @@ def _assemble(top, grow, decay, perp_scale, a_hat, w_perp, log_norm):
     with np.errstate(divide="ignore", invalid="ignore"):
         m = np.sqrt(m2)
         return vec / m[:, None], log_norm + top + np.log(m), m2
+
+
+# Problems with at least this many (neuron, sample) pairs run with one BLAS thread: a round's
+# products are (m, d) x (d, n) with d small, which a second thread slows down (measured on
+# n = 500, h = 100: 172 ms wall, 197 ms CPU with two threads; 124 ms with one); below it the
+# ~20 us of switching would show.
+ONE_THREAD_PAIRS = 1000
+_controller: list = []
+
+
+def _one_blas_thread(pairs: int):
+    """Context: BLAS limited to one thread for a problem of ``pairs`` (neuron, sample) pairs."""
+    if ThreadpoolController is None or pairs < ONE_THREAD_PAIRS:
+        return contextlib.nullcontext()
+    if not _controller:
+        _controller.append(ThreadpoolController())
+    return _controller[0].limit(limits=1, user_api="blas")
 
 
 class _Mode:
@@ -330,15 +353,15 @@ def linear_loss_flow(X, y, W0, v0, t_end: float, *, max_events: int = 100_000) -
     arrays of a round hold only the neurons still moving. Returns a FlowResult (see
     models.two_layer_relu.result) with events in time order.
     """
+    X, y, W0, v0, t_end = validate_problem(X, y, W0, v0, t_end)
     # inf and nan are part of the arithmetic of a round (rates of samples on a boundary,
     # segments that never reach a crossing); each is dealt with where it arises
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"), _one_blas_thread(X.shape[0] * W0.shape[0]):
         return _flow(X, y, W0, v0, t_end, max_events)
 
 
 def _flow(X, y, W0, v0, t_end, max_events: int) -> FlowResult:
-    """linear_loss_flow's rounds (called with floating-point warnings off)."""
-    X, y, W0, v0, t_end = validate_problem(X, y, W0, v0, t_end)
+    """linear_loss_flow's rounds on validated arrays (with floating-point warnings off)."""
     h, d = W0.shape
     start = np.hstack([W0, v0[:, None]])  # (h, d + 1)
     norms = np.linalg.norm(start, axis=1)
