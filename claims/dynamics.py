@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.two_layer_relu import gradient_flow
-from models.step_size import descend
+from models.step_size import descend_states
 from models.two_layer_relu.descent import gradient_descent
 
 VARIANT_KEYS = ("eta", "logistic")
@@ -106,8 +106,8 @@ def evolve(inst: Mapping[str, np.ndarray], t: float, *, max_steps: int = 200_000
     if loss == "linear":
         # Under the linear loss a step is linear in each neuron's (w_j, v_j), so descent run on the
         # unit vectors with the scale carried as a logarithm is the same descent, and never overflows.
-        trace = descend(X, y, W0, v0, eta=eta, steps=steps, stop_when_final=False)
-        return EndState(trace.W_unit, trace.v_unit, trace.log_norm, trace.active, "ok", label)
+        W_unit, v_unit, log_norm, active = _linear_descent(X, y, W0, v0, eta, steps)
+        return EndState(W_unit, v_unit, log_norm, active, "ok", label)
     with np.errstate(over="ignore", invalid="ignore"):
         res = gradient_descent(X, y, W0, v0, eta=eta, steps=steps, loss=loss)
         state = np.hstack([res.W, res.v[:, None]])
@@ -120,6 +120,39 @@ def evolve(inst: Mapping[str, np.ndarray], t: float, *, max_steps: int = 200_000
     with np.errstate(divide="ignore"):
         log_norm = np.log(norms)
     return EndState(unit[:, :-1], unit[:, -1], log_norm, (res.W @ X.T) > 0, "ok", label)
+
+
+# Checkpoints of linear-loss descent runs: {(X, y, W0, v0, eta) bytes: [(steps, W_unit, v_unit, log_norm)]}.
+# A claim evaluates one instance at several times (and evolve_until_settled at doubling ones); each run
+# continues from the latest checkpoint at or before its step count instead of starting over.
+_CHECKPOINTS: dict[bytes, list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]] = {}
+_MAX_CHECKPOINTED = 256  # instances kept (oldest dropped first); one probe evaluates far fewer at a time
+
+
+def _linear_descent(X, y, W0, v0, eta: float, steps: int):
+    """(W_unit, v_unit, log_norm, active) after ``steps`` linear-loss descent steps.
+
+    A step is linear in each neuron's (w_j, v_j) with a matrix that depends on its direction only, so
+    descent from a checkpoint's unit vectors, with the checkpoint's log-norms added afterwards, is the
+    same descent as from the start: the continuation is exact, not an approximation."""
+    key = b"".join(np.ascontiguousarray(a, dtype=np.float64).tobytes() + str(a.shape).encode()
+                   for a in (X, y, W0, v0)) + repr(float(eta)).encode()
+    saved = _CHECKPOINTS.setdefault(key, [])
+    if len(_CHECKPOINTS) > _MAX_CHECKPOINTED:
+        del _CHECKPOINTS[next(iter(_CHECKPOINTS))]
+    start = max((c for c in saved if c[0] <= steps), key=lambda c: c[0], default=None)
+    if start is None:
+        norms = np.linalg.norm(np.hstack([W0, v0[:, None]]), axis=1)
+        live = norms > 0
+        with np.errstate(divide="ignore"):
+            start = (0, np.divide(W0, norms[:, None], out=np.zeros_like(W0), where=live[:, None]),
+                     np.divide(v0, norms, out=np.zeros_like(v0), where=live), np.log(norms))
+    done, W_s, v_s, log_s = start
+    W_unit, v_unit, gained = descend_states(X, y, W_s, v_s, eta=eta, steps=steps - done)
+    log_norm = log_s + np.where(np.isfinite(log_s), gained, 0.0)
+    if all(c[0] != steps for c in saved):
+        saved.append((steps, W_unit, v_unit, log_norm))
+    return W_unit, v_unit, log_norm, (W_unit @ X.T) > 0
 
 
 def evolve_until_settled(inst: Mapping[str, np.ndarray], t: float, settled, *, first: float,

@@ -209,6 +209,30 @@ def descend(X, y, W0, v0, *, eta: float, steps: int, stop_when_final: bool = Tru
                         taken, eta, max_rate)
 
 
+def descend_states(X, y, W_unit, v_unit, *, eta: float, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The step of :func:`descend` without its bookkeeping (final cones, sign flips): ``steps`` steps from
+    unit states (h, d), (h,); returns (W_unit, v_unit, log of the norm gained). Used where only the state
+    at a time is asked (claims.dynamics.evolve), about five times faster per step than :func:`descend`."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    d = X.shape[1]
+    U = np.hstack([np.asarray(W_unit, dtype=np.float64), np.asarray(v_unit, dtype=np.float64)[:, None]])
+    gained = np.zeros(U.shape[0])
+    yX = y[:, None] * X  # (n, d)
+    for _ in range(int(steps)):
+        w, v = U[:, :d], U[:, d]
+        a = ((w @ X.T) > 0) @ yX  # (h, d) x_a(w_j), relu'(0) = 0
+        new = np.empty_like(U)
+        new[:, :d] = w + eta * v[:, None] * a
+        new[:, d] = v + eta * np.einsum("ij,ij->i", w, a)
+        scale = np.sqrt(np.einsum("ij,ij->i", new, new))
+        ok = scale > 0
+        new[ok] /= scale[ok, None]
+        gained[ok] += np.log(scale[ok])
+        U = new
+    return U[:, :d].copy(), U[:, d].copy(), gained
+
+
 # ---------------------------------------------------------------------------------------
 # The rank-one limit after alignment
 # ---------------------------------------------------------------------------------------
