@@ -54,10 +54,7 @@ from claims.framework.claim import Claim, Evaluation, register
 from models import han_decomposition as hd
 from models.ufm import ufm_flow_closed_form, ufm_flow_numerical
 
-try:
-    PROFILE = profiles.selected_profile()
-except profiles.UnknownProfileError:  # pytest reports a bad CLAIMS_PROFILE; elsewhere use the default
-    PROFILE = profiles.DEFAULT_PROFILE
+PROFILE = profiles.profile_for_claims()
 
 # ---------------------------------------------------------------------------------------
 # Tolerances and horizons.

@@ -54,10 +54,7 @@ from models import ufm_landscape as ls
 from models.ufm import ufm_flow_closed_form, validate_problem
 from models.ufm_constrained import constrained_loss, projected_gradient_descent
 
-try:
-    PROFILE = profiles.selected_profile()
-except profiles.UnknownProfileError:  # pytest reports a bad CLAIMS_PROFILE; elsewhere use the default
-    PROFILE = profiles.DEFAULT_PROFILE
+PROFILE = profiles.profile_for_claims()
 THOROUGH = PROFILE == "thorough"
 
 # Random starts of the critical-point solvers per feature dimension (thorough: the long grid).

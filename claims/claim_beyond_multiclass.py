@@ -70,10 +70,7 @@ from claims.framework.claim import Claim, Evaluation, register
 from models import multiclass_ufm as mu
 from models import nc_metrics as ncm
 
-try:
-    PROFILE = profiles.selected_profile()
-except profiles.UnknownProfileError:  # pytest reports a bad CLAIMS_PROFILE; elsewhere use the default
-    PROFILE = profiles.DEFAULT_PROFILE
+PROFILE = profiles.profile_for_claims()
 
 # ---------------------------------------------------------------------------------------
 # Tolerances and horizons.

@@ -53,10 +53,7 @@ from claims.framework.claim import Claim, Evaluation, register
 from models import ufm_weight_decay as wd
 from models.nc_metrics import trace_ratio
 
-try:
-    PROFILE = profiles.selected_profile()
-except profiles.UnknownProfileError:  # pytest reports a bad CLAIMS_PROFILE; elsewhere use the default
-    PROFILE = profiles.DEFAULT_PROFILE
+PROFILE = profiles.profile_for_claims()
 THOROUGH = PROFILE == "thorough"
 
 # ---------------------------------------------------------------------------------------------

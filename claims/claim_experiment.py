@@ -86,10 +86,7 @@ from models.digits_experiment.figures import figure1, step_counts
 from models.digits_experiment.grid import ALL_NORMALISED, GRIDS, GridResult, run_grid, summary_verdict
 from models.digits_experiment.report import grid_rows
 
-try:
-    PROFILE = profiles.selected_profile()
-except profiles.UnknownProfileError:  # pytest reports a bad CLAIMS_PROFILE; elsewhere use the default
-    PROFILE = profiles.DEFAULT_PROFILE
+PROFILE = profiles.profile_for_claims()
 GRID = GRIDS[PROFILE]
 
 # Similar final accuracy: mean final test accuracies of the arms within this. 0.02 is four of the

@@ -58,6 +58,15 @@ def selected_profile() -> str:
     return name
 
 
+def profile_for_claims() -> str:
+    """The selected profile for a claim module deciding its budgets at import time; the default when
+    CLAIMS_PROFILE is bad (pytest and the command line report that mistake themselves, once)."""
+    try:
+        return selected_profile()
+    except UnknownProfileError:
+        return DEFAULT_PROFILE
+
+
 def load_profile() -> str:
     """Register and load the selected profile; return its name."""
     register_profiles()
