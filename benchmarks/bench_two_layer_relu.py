@@ -18,9 +18,10 @@ half-angle arccos(mu) / 2 around e_1 with norms in [1, 2]; small balanced initia
 
 Each cell reports: events found by each solver; CPU time of each (median and best of
 ``--repeat`` runs; the exact solver of ``--repeat-exact`` runs); both speed-ups (baseline median
-over exact median; for the per-neuron baseline also best over best); the exact solver's time per event and its achieved flop rate against the
-arithmetic a solve needs (below); and the largest difference of the final unit states
-(w_j, v_j)/||(w_j, v_j)|| between the exact solver and each baseline.
+over exact median; for the per-neuron baseline also best over best); the exact solver's time per
+event and its achieved flop rate against the arithmetic a solve needs (below); and the largest
+difference of the final unit states (w_j, v_j)/||(w_j, v_j)|| between the exact solver and each
+baseline.
 
 Arithmetic of a solve: in each round a moving neuron touches every sample once, with two
 d-products (<w, x_i> and <a_hat, x_i>), one more for its active sum a = sum y_i x_i (2d flops

@@ -79,12 +79,13 @@ def _monomial_map(power: int) -> np.ndarray:
     """(power, power + 1): row q holds the monomial coefficients (degree 0..power) of the
     factor multiplying F[q] in scipy's Dop853DenseOutput (nested x and 1 - x factors)."""
     rows = np.zeros((power, power + 1))
+    x = np.polynomial.Polynomial([0.0, 1.0])
     for q in range(power):
         poly = np.polynomial.Polynomial([0.0])
         for i in range(power):  # the nesting of Dop853DenseOutput._call_impl, with F = e_q
             if power - 1 - i == q:
                 poly = poly + 1.0
-            poly = poly * (np.polynomial.Polynomial([0.0, 1.0]) if i % 2 == 0 else np.polynomial.Polynomial([1.0, -1.0]))
+            poly = poly * (x if i % 2 == 0 else 1.0 - x)
         rows[q, :poly.coef.size] = poly.coef
     return rows
 
@@ -175,7 +176,8 @@ def reference_flow(X, y, W0, v0, t_end: float, *, rtol: float = 1e-12, atol_scal
                 cols = np.flatnonzero(changed)
                 dense = solver.dense_output()
                 proj = Xt[:, cols]  # (d, m)
-                mono = _monomial_map(dense.F.shape[0]).T @ (dense.F[:, :d] @ proj)  # (P + 1, m): each sample's interpolant
+                # (P + 1, m): each changed sample's pre-activation on the interpolant, monomial form
+                mono = _monomial_map(dense.F.shape[0]).T @ (dense.F[:, :d] @ proj)
                 mono[0] += dense.y_old[:d] @ proj
                 # The earliest crossing: the first grid cell of the step in which any sample
                 # changes sign, then Newton on the samples that change sign there.
