@@ -64,13 +64,13 @@ class Mutant:
 
 
 MUTANTS = [
-    Mutant("exact-v-sign", "models/two_layer_relu/exact.py", "_advance",
+    Mutant("exact-v-sign", "models/two_layer_relu/exact.py", "_assemble",
            "vec[:, -1] = grow - decay", "vec[:, -1] = grow + decay",
            "flipped sign: v(s) = alpha e^{ks} + beta e^{-ks} instead of alpha e^{ks} - beta e^{-ks}",
            "exact ReLU flow state (balance/sign d1-balance-sign, Claims 1-2, Theorem 9)"),
-    Mutant("exact-later-root", "models/two_layer_relu/exact.py", "linear_loss_flow",
-           "s = times.min(axis=1)", "s = np.where(np.isfinite(times), times, -np.inf).max(axis=1)",
-           "later root for the earlier: a neuron's next event is the latest pending crossing root",
+    Mutant("exact-later-root", "models/two_layer_relu/exact.py", "_crossing_rates",
+           "win = np.argmax(r, axis=1)  # nan wins argmax", "win = np.argmin(np.where(r > 0, r, np.inf), axis=1)",
+           "later crossing for the earlier: a neuron's next event is the sample with the smallest crossing rate",
            "event times of the exact flow (Claim 1, alignment time of Theorem 9)"),
     Mutant("alignment-mu-for-sqrt-mu", "models/alignment_bounds.py", "alignment_bounds",
            "scale = math.sqrt(mu) * xm if mu > 0 else 0.0", "scale = mu * xm if mu > 0 else 0.0",
