@@ -403,8 +403,16 @@ class ClaimCollector:
         merged = merge_claims(previous.get("claims", []) if isinstance(previous.get("claims"), list) else [],
                               records, order)
         part = {c.id: c.part for c in registered_claims}
+        run_now = {r["id"] for r in records}
         for record in merged:  # a kept record takes its claim's current part (older reports had none)
             record["part"] = part[record["id"]]
+            finding = self.paper.findings.get(record["id"])
+            flagged = record["verdict"] in ("erratum", "refuted", "gap") and finding is not None
+            judged = (finding.severity, finding.root_cause) if flagged else (None, None)
+            if record["id"] not in run_now and (record["severity"], record["root_cause"]) != judged:
+                # a kept record takes the paper's current judgement of its finding (it was edited since)
+                record["severity"], record["root_cause"] = judged
+                record["severity_evidence"] = finding.evidence if flagged else None
         probes = merge_probes(self._previous_probes(previous, order), self.probes, order,
                               self.paper.assumption_ids)
         sections = {}
