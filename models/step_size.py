@@ -145,6 +145,20 @@ def _final(active: np.ndarray, v: np.ndarray, y: np.ndarray) -> tuple[np.ndarray
     return in_plus | in_minus | none, labels
 
 
+def _unit_step(U: np.ndarray, a: np.ndarray, eta: float) -> tuple[np.ndarray, np.ndarray]:
+    """One descent step of unit states U = (w_j, v_j) (h, d + 1) with active sums a = x_a(w_j) (h, d):
+    (the new unit states, the norm each gained; 0 for a neuron sent to the origin, left there)."""
+    d = a.shape[1]
+    w, v = U[:, :d], U[:, d]
+    new = np.empty_like(U)
+    new[:, :d] = w + eta * v[:, None] * a
+    new[:, d] = v + eta * np.einsum("ij,ij->i", w, a)
+    scale = np.sqrt(np.einsum("ij,ij->i", new, new))
+    ok = scale > 0
+    new[ok] /= scale[ok, None]
+    return new, scale
+
+
 def descend(X, y, W0, v0, *, eta: float, steps: int, stop_when_final: bool = True) -> DescentTrace:
     """Gradient descent with step ``eta`` on the linear loss, renormalised per neuron (module docstring).
 
@@ -181,15 +195,10 @@ def descend(X, y, W0, v0, *, eta: float, steps: int, stop_when_final: bool = Tru
             break
         a = (active * y) @ X  # (h, d) x_a(w_j)
         max_rate = max(max_rate, float(np.max(np.linalg.norm(a, axis=1))))
-        w, v = U[:, :d], U[:, d]
-        new = np.empty_like(U)
-        new[:, :d] = w + eta * v[:, None] * a
-        new[:, d] = v + eta * np.einsum("ij,ij->i", w, a)
-        scale = np.linalg.norm(new, axis=1)
-        ok = scale > 0
-        new[ok] /= scale[ok, None]
+        v = U[:, d]
+        new, scale = _unit_step(U, a, eta)
         with np.errstate(divide="ignore"):
-            logs = logs + np.log(np.where(ok, scale, 0.0))
+            logs = logs + np.log(scale)
         changed = np.sign(new[:, d]) != np.sign(v)
         flips += changed
         first_flip = np.where(changed & (first_flip < 0), m, first_flip)
@@ -220,16 +229,10 @@ def descend_states(X, y, W_unit, v_unit, *, eta: float, steps: int) -> tuple[np.
     gained = np.zeros(U.shape[0])
     yX = y[:, None] * X  # (n, d)
     for _ in range(int(steps)):
-        w, v = U[:, :d], U[:, d]
-        a = ((w @ X.T) > 0) @ yX  # (h, d) x_a(w_j), relu'(0) = 0
-        new = np.empty_like(U)
-        new[:, :d] = w + eta * v[:, None] * a
-        new[:, d] = v + eta * np.einsum("ij,ij->i", w, a)
-        scale = np.sqrt(np.einsum("ij,ij->i", new, new))
+        a = ((U[:, :d] @ X.T) > 0) @ yX  # (h, d) x_a(w_j), relu'(0) = 0
+        U, scale = _unit_step(U, a, eta)
         ok = scale > 0
-        new[ok] /= scale[ok, None]
         gained[ok] += np.log(scale[ok])
-        U = new
     return U[:, :d].copy(), U[:, d].copy(), gained
 
 

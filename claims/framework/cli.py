@@ -51,6 +51,7 @@ from claims.framework.probe import (
     probe,
     probe_all,
     probe_pairs,
+    probeable,
     unprobeable,
 )
 from claims.framework.paper import Paper, load_claims
@@ -118,10 +119,6 @@ def _in_paper_order(paper: Paper, claims_: list[Claim]) -> list[Claim]:
     return sorted(claims_, key=lambda c: position.get(c.id, len(position)))
 
 
-def _probeable(claim: Claim) -> bool:
-    return bool(claim.assumptions) and claim.verified_form is not None
-
-
 def _short(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -136,13 +133,13 @@ def cmd_list(args: argparse.Namespace) -> int:
             "id": c.id, "paper_ref": c.paper_ref, "part": c.part, "statement": c.statement,
             "assumptions": list(c.assumptions),
             "arrays": [{"name": a, "doc": paper.array_doc(c, a)} for a in c.instance_arrays],
-            "checkable": c.evaluate is not None, "probeable": _probeable(c),
+            "checkable": c.evaluate is not None, "probeable": probeable(c),
             "verdict": verdicts.get(c.id, "not run")} for c in claims_]))
         return 0
     header = ("claim", "reference", "verdict", "check (arrays)", "probe", "statement")
     rows = [(c.id, c.paper_ref, verdicts.get(c.id, "not run"),
              ",".join(c.instance_arrays) if c.evaluate is not None else "-",
-             "yes" if _probeable(c) else "-", _short(c.statement, 70)) for c in claims_]
+             "yes" if probeable(c) else "-", _short(c.statement, 70)) for c in claims_]
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(5)]
     for row in [header] + rows:
         print("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[5]]).rstrip())
@@ -175,7 +172,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         if claim.assumptions:  # the arrays its assumptions' tests read, and the paper's variant switches
             lines += [f"    {name} (optional): {paper.array_doc(claim, name)}"
                       for name in optional_arrays(paper, claim) if name not in claim.instance_arrays]
-    lines.append(f"  probe: {'yes, --violate one of: ' + ', '.join(claim.assumptions) if _probeable(claim) else 'no'}")
+    lines.append(f"  probe: {'yes, --violate one of: ' + ', '.join(claim.assumptions) if probeable(claim) else 'no'}")
     print("\n".join(lines))
     return 0
 

@@ -145,9 +145,14 @@ def probe_pairs(claims: Iterable[Claim], assumption_id: str | None = None) -> li
     ]
 
 
+def probeable(claim: Claim) -> bool:
+    """Whether the claim takes a probe: it lists assumptions and has an instance evaluation."""
+    return bool(claim.assumptions) and claim.verified_form is not None
+
+
 def unprobeable(claims: Iterable[Claim]) -> list[Claim]:
     """Claims that list assumptions but have no instance evaluation: holes in the matrix."""
-    return [c for c in claims if c.assumptions and c.verified_form is None]
+    return [c for c in claims if c.assumptions and not probeable(c)]
 
 
 def optional_arrays(paper: Paper, claim: Claim) -> tuple[str, ...]:
